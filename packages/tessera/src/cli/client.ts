@@ -1,0 +1,20 @@
+import type { AuditVerification } from '../services/audit-log.js';
+import type { CreateKeyspaceInput } from '../services/keyspaces.js';
+import type { IssuedToken, IssueTokenInput, RotatedToken, RotateTokenInput, TokenListInput } from '../services/tokens.js';
+import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
+import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
+
+/** What the CLI does, whether on the local data directory or against a server with --url. */
+export interface TesseraClient {
+  createKeyspace(input: CreateKeyspaceInput): Promise<Keyspace>;
+  listKeyspaces(query: { limit?: number; cursor?: string }): Promise<Page<Keyspace>>;
+  issueToken(input: IssueTokenInput): Promise<IssuedToken>;
+  listTokens(query: TokenListInput): Promise<Page<Token>>;
+  getToken(id: string): Promise<Token>;
+  rotateToken(id: string, input: RotateTokenInput): Promise<RotatedToken>;
+  changeTokenState(id: string, change: 'revoke' | 'disable' | 'enable', reason: string | null): Promise<Token>;
+  verifyToken(request: VerifyRequest): Promise<VerifyResult>;
+  verifyAudit(): Promise<AuditVerification>;
+  exportAudit(): AsyncIterable<AuditEntry>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,29 @@
+import { localOperator } from '../services/actor.js';
+import { exportAuditEntries, verifyAuditChain } from '../services/audit-log.js';
+import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
+import type { Tessera } from '../services/tessera.js';
+import { changeTokenState, getToken, issueToken, listTokens, rotateToken } from '../services/tokens.js';
+import { verifyToken } from '../services/verifier.js';
+import type { TesseraClient } from './client.js';
+
+/**
+ * Runs commands on the data directory directly, as the operator who holds its key file. A server
+ * running on the same directory sees changes made here once its cache entries expire (seconds).
+ */
+export function createLocalClient(tessera: Tessera): TesseraClient {
+  const context = tessera.context;
+  const operator = localOperator();
+  return {
+    createKeyspace: (input) => createKeyspace(context, operator, input),
+    listKeyspaces: (query) => listKeyspaces(context, operator, query),
+    issueToken: (input) => issueToken(context, operator, input),
+    listTokens: (query) => listTokens(context, operator, query),
+    getToken: (id) => getToken(context, operator, id),
+    rotateToken: (id, input) => rotateToken(context, operator, id, input),
+    changeTokenState: (id, change, reason) => changeTokenState(context, operator, id, change, reason),
+    verifyToken: (request) => verifyToken(context, request, null),
+    verifyAudit: () => verifyAuditChain(context, operator),
+    exportAudit: () => exportAuditEntries(context, operator),
+    close: () => tessera.close(),
+  };
+}

@@ -1,0 +1,95 @@
+import { Command, CommanderError, Option } from 'commander';
+import { TesseraError } from '../core/errors.js';
+import { Tessera } from '../services/tessera.js';
+import type { TesseraClient } from './client.js';
+import { registerAuditCommands } from './commands/audit.js';
+import { registerKeyspaceCommands } from './commands/keyspace.js';
+import { registerServerCommands } from './commands/server.js';
+import { registerTokenCommands } from './commands/token.js';
+import { createLocalClient } from './local-client.js';
+import { createRemoteClient } from './remote-client.js';
+import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
+
+/** Exit codes: 0 success, 1 findings (a token not valid, a broken audit chain), 2 usage or runtime error. */
+export const exitCodes = { success: 0, findings: 1, error: 2 } as const;
+
+class ExitSignal extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+function reportError(error: unknown, json: boolean): void {
+  const code = error instanceof TesseraError ? error.code : 'INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+  process.stderr.write(`tessera: ${message}\n`);
+}
+
+async function openClient(options: GlobalOptions): Promise<TesseraClient> {
+  if (options.url) {
+    const token = process.env['TESSERA_TOKEN'];
+    if (!token) throw new TesseraError('UNAUTHENTICATED', 'TESSERA_TOKEN is not set; export an admin token to use --url');
+    return createRemoteClient(options.url, token);
+  }
+  const tessera = await Tessera.open({
+    dataDir: resolveDataDir(options.dataDir),
+    databaseUrl: options.databaseUrl,
+    masterKey: process.env['TESSERA_MASTER_KEY'],
+  });
+  return createLocalClient(tessera);
+}
+
+export function createProgram(): Command {
+  const program = new Command('tessera')
+    .description('Self-hosted API token management: issue, verify, rotate, revoke and audit tokens.')
+    .addOption(new Option('--data-dir <dir>', 'data directory of the embedded installation').env('TESSERA_DATA_DIR').default(defaultDataDir))
+    .addOption(
+      new Option('--url <url>', 'work against a Tessera server instead of the data directory; the admin token comes from TESSERA_TOKEN').env('TESSERA_URL'),
+    )
+    .addOption(new Option('--database-url <url>', 'PostgreSQL URL; without it the data directory holds a SQLite database').env('DATABASE_URL'))
+    .option('--json', 'print JSON instead of tables', false)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  const withClient = async (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>): Promise<void> => {
+    const options = globals();
+    const client = await openClient(options);
+    let exitCode: number | void;
+    try {
+      exitCode = await run(client, options);
+    } finally {
+      await client.close();
+    }
+    if (exitCode) throw new ExitSignal(exitCode);
+  };
+
+  registerServerCommands(program, globals);
+  registerKeyspaceCommands(program, withClient);
+  registerTokenCommands(program, withClient);
+  registerAuditCommands(program, withClient);
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const subcommand of command.commands) subcommand.exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI and returns its exit code instead of exiting, so tests can call it in-process. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return exitCodes.success;
+  } catch (error) {
+    if (error instanceof ExitSignal) return error.exitCode;
+    if (error instanceof CommanderError) {
+      // Help and version output end in a CommanderError with exit code 0; usage mistakes are errors.
+      return error.exitCode === 0 ? exitCodes.success : exitCodes.error;
+    }
+    reportError(error, program.opts<GlobalOptions>().json ?? false);
+    return exitCodes.error;
+  }
+}

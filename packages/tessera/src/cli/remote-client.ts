@@ -1,0 +1,61 @@
+import { TesseraError, type ErrorCode } from '../core/errors.js';
+import type { AuditVerification } from '../services/audit-log.js';
+import type { AuditEntry, Page } from '../services/views.js';
+import type { TesseraClient } from './client.js';
+
+interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+/** Calls a Tessera server's HTTP API with an admin token. */
+export function createRemoteClient(baseUrl: string, adminToken: string): TesseraClient {
+  const root = baseUrl.replace(/\/+$/, '');
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${root}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new TesseraError('UNAVAILABLE', `cannot reach the Tessera server at ${root}; check --url and that the server is running`, { cause: error });
+    }
+
+    const payload = (await response.json().catch(() => ({}))) as T & ErrorBody;
+    if (!response.ok) {
+      const code = (payload.error?.code ?? 'INTERNAL') as ErrorCode;
+      throw new TesseraError(code, payload.error?.message ?? `the server answered ${response.status} without an error body`);
+    }
+    return payload;
+  }
+
+  function query(parameters: Record<string, string | number | undefined>): string {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(parameters)) if (value !== undefined) search.set(key, String(value));
+    const text = search.toString();
+    return text ? `?${text}` : '';
+  }
+
+  return {
+    createKeyspace: (input) => call('POST', '/v1/keyspaces', input),
+    listKeyspaces: (parameters) => call('GET', `/v1/keyspaces${query(parameters)}`),
+    issueToken: (input) => call('POST', '/v1/tokens', input),
+    listTokens: (parameters) => call('GET', `/v1/tokens${query({ ...parameters })}`),
+    getToken: (id) => call('GET', `/v1/tokens/${encodeURIComponent(id)}`),
+    rotateToken: (id, input) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, input),
+    changeTokenState: (id, change, reason) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/${change}`, reason === null ? {} : { reason }),
+    verifyToken: (request) => call('POST', '/v1/verify', request),
+    verifyAudit: () => call<AuditVerification>('GET', '/v1/audit/verify'),
+    async *exportAudit(): AsyncIterable<AuditEntry> {
+      let cursor: string | undefined;
+      do {
+        const page: Page<AuditEntry> = await call('GET', `/v1/audit${query({ order: 'asc', limit: 500, cursor })}`);
+        yield* page.items;
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor !== undefined);
+    },
+    close: async () => {},
+  };
+}

@@ -1,0 +1,41 @@
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { parseDuration } from '../core/duration.js';
+
+/** Options every command accepts; each can also come from the environment. */
+export interface GlobalOptions {
+  dataDir: string;
+  url?: string | undefined;
+  databaseUrl?: string | undefined;
+  json: boolean;
+}
+
+export const defaultDataDir = './.tessera';
+
+export function resolveDataDir(dataDir: string): string {
+  return resolve(dataDir);
+}
+
+/** A commander argument parser for durations such as 30d, 12h or 900 (seconds). */
+export function durationOption(value: string): number {
+  const seconds = parseDuration(value);
+  if (seconds === null) throw new InvalidArgumentError(`'${value}' is not a duration; use e.g. 30d, 12h, 15m or a number of seconds`);
+  return seconds;
+}
+
+export function portOption(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`'${value}' is not a port; use a number from 0 to 65535`);
+  return port;
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/[\s,]+/).filter(Boolean)];
+}
+
+/** Parses repeated `key=value` options into metadata. */
+export function collectMetadata(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const separator = value.indexOf('=');
+  if (separator < 1) throw new InvalidArgumentError(`'${value}' is not key=value`);
+  return { ...previous, [value.slice(0, separator)]: value.slice(separator + 1) };
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { TesseraError, type ErrorCode } from '../core/errors.js';
+
+interface ValidationIssue {
+  keyword: string;
+  instancePath: string;
+  message?: string | undefined;
+  params: Record<string, unknown>;
+}
+
+/** Turns "/scopes/0" into "scopes[0]" so messages name fields the way clients write them. */
+function fieldPath(context: string | undefined, instancePath: string): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  let path = context ?? 'body';
+  for (const part of parts) path += /^\d+$/.test(part) ? `[${part}]` : `.${part}`;
+  return path;
+}
+
+/** One message for the first schema violation: the field, what is wrong, and the fix where it is known. */
+export function describeValidationIssue(context: string | undefined, issue: ValidationIssue): { field: string; message: string } {
+  const field = fieldPath(context, issue.instancePath);
+  const params = issue.params;
+  switch (issue.keyword) {
+    case 'additionalProperties':
+      return {
+        field: `${field}.${String(params['additionalProperty'])}`,
+        message: `${field}.${String(params['additionalProperty'])}: unknown field; remove it (see /openapi.json)`,
+      };
+    case 'required':
+      return { field: `${field}.${String(params['missingProperty'])}`, message: `${field}.${String(params['missingProperty'])}: is required` };
+    case 'type':
+      return { field, message: `${field}: must be of type ${String(params['type'])}` };
+    case 'maxLength':
+      return { field, message: `${field}: must be at most ${String(params['limit'])} characters` };
+    case 'minLength':
+      return { field, message: `${field}: must be at least ${String(params['limit'])} characters` };
+    case 'maxItems':
+      return { field, message: `${field}: must have at most ${String(params['limit'])} items` };
+    case 'pattern':
+      if (field.includes('scopes')) return { field, message: `${field}: is not a scope; use resource:action in lowercase, e.g. invoices:read` };
+      return { field, message: `${field}: has invalid characters; it must match ${String(params['pattern'])}` };
+    case 'format':
+      return {
+        field,
+        message: `${field}: must be a valid ${String(params['format'])}${params['format'] === 'date-time' ? ', e.g. 2027-01-31T00:00:00Z' : ''}`,
+      };
+    case 'enum':
+      return { field, message: `${field}: must be one of ${(params['allowedValues'] as unknown[]).join(', ')}` };
+    case 'anyOf':
+      return { field, message: `${field}: must be an IPv4 or IPv6 address` };
+    default:
+      return { field, message: `${field}: ${issue.message ?? 'is invalid'}` };
+  }
+}
+
+const fastifyCodes: Record<string, { code: ErrorCode; message: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_JSON', message: 'body: not valid JSON; send a JSON object with Content-Type: application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON', message: 'body: empty, but Content-Type is application/json; send a JSON object or no Content-Type' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'body: larger than the 1 MiB limit; send a smaller request' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type: not supported; send application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_FAILED', message: 'Content-Length: does not match the body; send the body length' },
+};
+
+function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.status(status).send({ error: { code, message } });
+}
+
+/**
+ * The one place where errors become HTTP responses. Client mistakes get a 4xx that names the
+ * field; anything else is a 500 whose details stay in the log, never in the body.
+ */
+export function handleError(error: FastifyError | TesseraError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof TesseraError) {
+    if (error.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendError(reply, error.status, error.code, error.message);
+  }
+
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const first = fastifyError.validation[0] as ValidationIssue | undefined;
+    const described = first ? describeValidationIssue(fastifyError.validationContext, first) : { message: 'request is invalid' };
+    return sendError(reply, 400, 'VALIDATION_FAILED', described.message);
+  }
+
+  const known = fastifyError.code ? fastifyCodes[fastifyError.code] : undefined;
+  if (known) return sendError(reply, fastifyError.statusCode ?? 400, known.code, known.message);
+
+  // Node's JSON parser quotes part of the input in its message, which may be a token: never echo it.
+  if (error instanceof SyntaxError) return sendError(reply, 400, 'MALFORMED_JSON', fastifyCodes['FST_ERR_CTP_INVALID_JSON_BODY']!.message);
+
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    request.log.warn({ err: error }, 'request rejected');
+    return sendError(reply, status, 'VALIDATION_FAILED', `request rejected (${fastifyError.code ?? status}); check the request against /openapi.json`);
+  }
+
+  request.log.error({ err: error }, 'request failed');
+  return sendError(reply, 500, 'INTERNAL', `internal error; the server log has the details under request id ${request.id}`);
+}

@@ -1,0 +1,59 @@
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from '../../services/context.js';
+import { listAuditEntries, verifyAuditChain, type AuditListInput } from '../../services/audit-log.js';
+import { actorOf, requireAdminToken } from '../auth.js';
+import { errorSchema, pageOf, pageQuerySchema } from '../schemas.js';
+
+export function auditRoutes(app: FastifyInstance, context: ServiceContext): void {
+  const onRequest = requireAdminToken(context);
+  const security = [{ bearerAuth: [] }];
+
+  app.get<{ Querystring: AuditListInput }>(
+    '/v1/audit',
+    {
+      onRequest,
+      schema: {
+        tags: ['audit'],
+        summary: 'List audit entries, newest first unless order=asc (scope audit:read)',
+        security,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            ...pageQuerySchema,
+            action: { type: 'string', maxLength: 100 },
+            targetId: { type: 'string', maxLength: 100 },
+            actorId: { type: 'string', maxLength: 200 },
+            order: { type: 'string', enum: ['asc', 'desc'] },
+          },
+        },
+        response: { 200: pageOf('AuditEntry'), '4xx': errorSchema },
+      },
+    },
+    async (request) => listAuditEntries(context, actorOf(request), request.query),
+  );
+
+  app.get(
+    '/v1/audit/verify',
+    {
+      onRequest,
+      schema: {
+        tags: ['audit'],
+        summary: 'Check the hash chain and report the first altered or missing entry (scope audit:read)',
+        security,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean' },
+              checked: { type: 'integer' },
+              firstBreak: { type: ['object', 'null'], properties: { seq: { type: 'integer' }, reason: { type: 'string' }, message: { type: 'string' } } },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => verifyAuditChain(context, actorOf(request)),
+  );
+}

@@ -1,0 +1,223 @@
+import { scopePattern } from '../core/scopes.js';
+import { prefixPattern } from '../core/token-format.js';
+import { tokenStates } from '../core/token-state.js';
+import { verifyCodes } from '../core/verification.js';
+import { keyspaceNamePattern } from '../services/keyspaces.js';
+import { maxPageSize } from '../services/pagination.js';
+
+// JSON schemas of the API: they validate requests (unknown fields and wrong types are rejected,
+// never coerced or dropped), shape responses, and feed /openapi.json.
+
+const day = 86400;
+const nullableString = { type: ['string', 'null'] } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableIsoTime = { type: ['string', 'null'], format: 'date-time' } as const;
+
+// `admin` is the one scope outside resource:action, valid only in the admin keyspace.
+export const scopeSchema = {
+  type: 'string',
+  pattern: `^(?:admin|${scopePattern.source.slice(1, -1)})$`,
+  maxLength: 65,
+  description: 'resource:action, e.g. invoices:read',
+} as const;
+export const scopeListSchema = { type: 'array', items: scopeSchema, maxItems: 64 } as const;
+export const keyspaceNameSchema = { type: 'string', pattern: keyspaceNamePattern.source, maxLength: 63 } as const;
+const metadataSchema = {
+  type: 'object',
+  maxProperties: 32,
+  propertyNames: { maxLength: 64 },
+  additionalProperties: { type: 'string', maxLength: 500 },
+} as const;
+
+export const policySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    maxLifetimeSeconds: { type: 'integer', minimum: 60, maximum: 3650 * day },
+    allowNoExpiry: { type: 'boolean' },
+    gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 90 * day },
+    allowSelfRotation: { type: 'boolean' },
+  },
+} as const;
+
+export const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+  },
+} as const;
+
+export const keyspaceSchema = {
+  $id: 'Keyspace',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    prefix: { type: 'string' },
+    description: nullableString,
+    scopes: { type: 'array', items: { type: 'string' } },
+    policy: { ...policySchema, required: ['maxLifetimeSeconds', 'allowNoExpiry', 'gracePeriodSeconds', 'allowSelfRotation'] },
+    createdAt: isoTime,
+    createdBy: nullableString,
+  },
+} as const;
+
+export const tokenSchema = {
+  $id: 'Token',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    keyspace: { type: 'string' },
+    name: { type: 'string' },
+    owner: nullableString,
+    description: nullableString,
+    scopes: { type: 'array', items: { type: 'string' } },
+    hint: { type: 'string', description: 'prefix and last 4 characters; not secret' },
+    state: { type: 'string', enum: [...tokenStates] },
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    expiresAt: nullableIsoTime,
+    lastUsedAt: nullableIsoTime,
+    lastUsedIp: nullableString,
+    metadata: { type: 'object', additionalProperties: { type: 'string' } },
+    createdBy: nullableString,
+    predecessorId: nullableString,
+    successorId: nullableString,
+    stateReason: nullableString,
+    stateChangedAt: nullableIsoTime,
+    adminKeyspaces: { type: ['array', 'null'], items: { type: 'string' } },
+  },
+} as const;
+
+export const auditEntrySchema = {
+  $id: 'AuditEntry',
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' },
+    id: { type: 'string' },
+    occurredAt: isoTime,
+    actor: { type: 'object', properties: { type: { type: 'string' }, id: nullableString, hint: nullableString } },
+    action: { type: 'string' },
+    target: { type: 'object', properties: { type: nullableString, id: nullableString } },
+    sourceIp: nullableString,
+    outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
+    details: { type: 'object', additionalProperties: true },
+    prevHash: { type: 'string' },
+    hash: { type: 'string' },
+  },
+} as const;
+
+export function pageOf(itemReference: string) {
+  return {
+    type: 'object',
+    properties: { items: { type: 'array', items: { $ref: `${itemReference}#` } }, nextCursor: nullableString },
+  } as const;
+}
+
+export const issuedTokenSchema = {
+  type: 'object',
+  properties: {
+    secret: { type: 'string', description: 'the token itself; shown only in this response' },
+    token: { $ref: 'Token#' },
+    predecessor: { $ref: 'Token#' },
+  },
+} as const;
+
+export const pageQuerySchema = {
+  limit: { type: 'integer', minimum: 1, maximum: maxPageSize },
+  cursor: { type: 'string', maxLength: 300 },
+} as const;
+
+export const idParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', maxLength: 100 } },
+} as const;
+
+export const createKeyspaceBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'prefix'],
+  properties: {
+    name: keyspaceNameSchema,
+    prefix: { type: 'string', pattern: prefixPattern.source, maxLength: 16 },
+    description: { type: 'string', maxLength: 2000 },
+    scopes: scopeListSchema,
+    policy: policySchema,
+  },
+} as const;
+
+export const createTokenBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['keyspace', 'name'],
+  properties: {
+    keyspace: keyspaceNameSchema,
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    owner: { type: 'string', minLength: 1, maxLength: 200 },
+    description: { type: 'string', maxLength: 2000 },
+    scopes: scopeListSchema,
+    expiresAt: isoTime,
+    expiresInSeconds: { type: 'integer', minimum: 1, maximum: 3650 * day },
+    neverExpires: { type: 'boolean' },
+    metadata: metadataSchema,
+    adminKeyspaces: { type: 'array', items: keyspaceNameSchema, maxItems: 100 },
+  },
+} as const;
+
+export const updateTokenBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    owner: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
+    description: { type: ['string', 'null'], maxLength: 2000 },
+    metadata: metadataSchema,
+  },
+} as const;
+
+export const rotateBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 90 * day },
+    expiresInSeconds: { type: 'integer', minimum: 1, maximum: 3650 * day },
+  },
+} as const;
+
+export const reasonBodySchema = (required: boolean) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: required ? ['reason'] : [],
+    properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+  }) as const;
+
+export const verifyBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['token'],
+  properties: {
+    token: { type: 'string', maxLength: 1024 },
+    scopes: scopeListSchema,
+    ip: { type: 'string', anyOf: [{ format: 'ipv4' }, { format: 'ipv6' }], maxLength: 45 },
+  },
+} as const;
+
+export const verifyResultSchema = {
+  type: 'object',
+  required: ['valid', 'code'],
+  properties: {
+    valid: { type: 'boolean' },
+    code: { type: 'string', enum: [...verifyCodes] },
+    tokenId: { type: 'string' },
+    keyspace: { type: 'string' },
+    owner: nullableString,
+    scopes: { type: 'array', items: { type: 'string' } },
+    expiresAt: nullableIsoTime,
+    metadata: { type: 'object', additionalProperties: { type: 'string' } },
+    missingScopes: { type: 'array', items: { type: 'string' } },
+  },
+} as const;

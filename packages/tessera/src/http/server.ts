@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Logger } from 'pino';
+import type { ServiceContext } from '../services/context.js';
+import { handleError } from './errors.js';
+import { RequestLogController } from './request-log.js';
+import { auditRoutes } from './routes/audit.js';
+import { healthRoutes } from './routes/health.js';
+import { keyspaceRoutes } from './routes/keyspaces.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { verifyRoutes } from './routes/verify.js';
+import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
+
+export const bodyLimitBytes = 1024 * 1024;
+
+/**
+ * Two validators: bodies are checked strictly (no coercion, unknown fields rejected rather than
+ * dropped), while query strings, which are always text, are coerced to the declared types.
+ */
+function createValidators() {
+  const options = { removeAdditional: false, useDefaults: true, allErrors: false, strict: false } as const;
+  const bodyValidator = new Ajv({ ...options, coerceTypes: false });
+  const queryValidator = new Ajv({ ...options, coerceTypes: true });
+  for (const validator of [bodyValidator, queryValidator]) {
+    addFormats.default(validator, ['date-time', 'ipv4', 'ipv6']);
+    for (const schema of [keyspaceSchema, tokenSchema, auditEntrySchema]) validator.addSchema(schema);
+  }
+  return { bodyValidator, queryValidator };
+}
+
+export async function buildServer(context: ServiceContext, logger: Logger): Promise<FastifyInstance> {
+  // Typed as the base instance: routes are written against it, and pino is one FastifyBaseLogger.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new RequestLogController(),
+    bodyLimit: bodyLimitBytes,
+    genReqId: () => randomUUID(),
+  });
+
+  const { bodyValidator, queryValidator } = createValidators();
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyValidator : queryValidator).compile(schema));
+  for (const schema of [keyspaceSchema, tokenSchema, auditEntrySchema]) app.addSchema(schema);
+
+  app.decorateRequest('actor', null);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json` } }),
+  );
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    // Components keep their $id as name (Token, Keyspace, AuditEntry) instead of def-0, def-1.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json['$id'] === 'string' ? json['$id'] : `def-${index}`) },
+    openapi: {
+      info: { title: 'Tessera', version: '0.1.0', description: 'Issue, verify, rotate, revoke and audit API tokens.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'an admin token' } } },
+    },
+  });
+
+  healthRoutes(app, context);
+  keyspaceRoutes(app, context);
+  tokenRoutes(app, context);
+  verifyRoutes(app, context);
+  auditRoutes(app, context);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  return app;
+}

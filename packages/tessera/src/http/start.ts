@@ -1,0 +1,73 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../core/clock.js';
+import { TesseraError } from '../core/errors.js';
+import { localOperator } from '../services/actor.js';
+import { initialise, isInitialised } from '../services/bootstrap.js';
+import { createLogger } from '../services/logger.js';
+import { Tessera, type OpenOptions } from '../services/tessera.js';
+import { buildServer } from './server.js';
+
+export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
+  host?: string | undefined;
+  port?: number | undefined;
+  logger?: Logger | undefined;
+  clock?: Clock | undefined;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  tessera: Tessera;
+  /** Base URL, e.g. http://127.0.0.1:8470. */
+  url: string;
+  /** The first admin token when this start initialised the installation, otherwise null. */
+  initialAdminToken: string | null;
+  close(): Promise<void>;
+}
+
+export const defaultHost = '127.0.0.1';
+export const defaultPort = 8470;
+
+/** Opens (or creates) an installation and serves the API; the first start also creates the first admin token. */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger();
+  const tessera = await Tessera.open({ ...options, create: true, logger });
+
+  let initialAdminToken: string | null = null;
+  try {
+    if (!(await isInitialised(tessera.context))) initialAdminToken = (await initialise(tessera.context, localOperator())).secret;
+  } catch (error) {
+    // Another node of the same PostgreSQL database may have initialised it a moment earlier.
+    if (!(error instanceof TesseraError && error.code === 'ALREADY_INITIALISED')) {
+      await tessera.close();
+      throw error;
+    }
+  }
+
+  const app = await buildServer(tessera.context, logger);
+  const host = options.host ?? defaultHost;
+  try {
+    await app.listen({ host, port: options.port ?? defaultPort });
+  } catch (error) {
+    await tessera.close();
+    throw error;
+  }
+  tessera.context.usage.start();
+
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  logger.info({ host, port, database: tessera.context.dialect }, 'tessera listening');
+
+  return {
+    app,
+    tessera,
+    url: `http://${urlHost}:${port}`,
+    initialAdminToken,
+    async close() {
+      await app.close();
+      await tessera.close();
+      logger.info('tessera stopped');
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { TesseraError } from '../core/errors.js';
+import { parseToken, tokenHint } from '../core/token-format.js';
+import { checkToken } from '../core/verification.js';
+import { anonymousActor, type Actor } from './actor.js';
+import { recordAudit } from './audit-trail.js';
+import type { ServiceContext } from './context.js';
+import { lookupToken } from './verifier.js';
+import { adminKeyspaceName } from './views.js';
+import type { CachedToken } from './verification-cache.js';
+
+const bearerPattern = /^Bearer ([^\s]+)$/i;
+
+/** The presented token from an `Authorization: Bearer` header, or null when the header is absent or not that form. */
+export function bearerToken(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  return bearerPattern.exec(header.trim())?.[1] ?? null;
+}
+
+async function rejectAuthentication(context: ServiceContext, ip: string | null, reason: string, presented: string | null): Promise<never> {
+  // The hint is recorded only for a well-formed token: anything else may be a mistyped secret.
+  const hint = presented !== null && parseToken(presented).ok ? tokenHint(presented) : null;
+  await recordAudit(context, anonymousActor(ip), { action: 'auth.failed', outcome: 'failure', details: { reason, hint } });
+  throw new TesseraError('UNAUTHENTICATED', 'missing, invalid, expired or revoked token; send Authorization: Bearer <admin token>');
+}
+
+/** Finds the active token behind a bearer header, auditing every failure. */
+async function authenticateBearer(context: ServiceContext, header: string | undefined, ip: string | null, keyspace: string | null): Promise<CachedToken> {
+  const presented = bearerToken(header);
+  if (presented === null) return rejectAuthentication(context, ip, header === undefined ? 'missing_header' : 'not_bearer', null);
+
+  const token = await lookupToken(context, presented);
+  if (token === 'MALFORMED') return rejectAuthentication(context, ip, 'malformed', null);
+  if (token === null || (keyspace !== null && token.keyspaceName !== keyspace)) return rejectAuthentication(context, ip, 'not_found', presented);
+
+  const check = checkToken(token, [], context.clock.now());
+  if (check.code !== 'VALID') return rejectAuthentication(context, ip, check.code.toLowerCase(), presented);
+  return token;
+}
+
+/** Authenticates an admin request; only tokens of the admin keyspace pass. */
+export async function authenticateAdmin(context: ServiceContext, header: string | undefined, ip: string | null): Promise<Actor> {
+  const token = await authenticateBearer(context, header, ip, adminKeyspaceName);
+  return { type: 'token', id: token.id, hint: token.hint, scopes: token.scopes, keyspaces: token.adminKeyspaces, ip };
+}
+
+/** Authenticates a token's own holder, of any keyspace, for self-rotation. */
+export async function authenticateHolder(
+  context: ServiceContext,
+  header: string | undefined,
+  ip: string | null,
+): Promise<{ actor: Actor; token: CachedToken }> {
+  const token = await authenticateBearer(context, header, ip, null);
+  return { actor: { type: 'token', id: token.id, hint: token.hint, scopes: [], keyspaces: [], ip }, token };
+}

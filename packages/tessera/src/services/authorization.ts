@@ -1,0 +1,44 @@
+import { TesseraError } from '../core/errors.js';
+import type { AdminScope } from '../core/scopes.js';
+import type { Actor } from './actor.js';
+import type { ServiceContext } from './context.js';
+import { recordAudit } from './audit-trail.js';
+import { adminKeyspaceName } from './views.js';
+
+export interface Permission {
+  scope: AdminScope;
+  /** The keyspace the action touches, checked against the actor's keyspace limits. */
+  keyspace?: string | undefined;
+  /** Recorded in the audit log when the request is denied. */
+  action: string;
+  target?: { type: string; id: string } | undefined;
+}
+
+/** True when the actor holds the scope (or `admin`) and, if limited, the keyspace. Admin tokens themselves need `admin`. */
+export function isPermitted(actor: Actor, scope: AdminScope, keyspace?: string): boolean {
+  if (actor.scopes.includes('admin')) return true;
+  if (keyspace === adminKeyspaceName) return false;
+  if (!actor.scopes.includes(scope)) return false;
+  return keyspace === undefined || actor.keyspaces === null || actor.keyspaces.includes(keyspace);
+}
+
+/** Denies by default: throws FORBIDDEN, after auditing the denial, unless the actor is permitted. */
+export async function requirePermission(context: ServiceContext, actor: Actor, permission: Permission): Promise<void> {
+  if (isPermitted(actor, permission.scope, permission.keyspace)) return;
+
+  await recordAudit(context, actor, {
+    action: permission.action,
+    target: permission.target,
+    outcome: 'denied',
+    details: { requiredScope: permission.scope, keyspace: permission.keyspace ?? null },
+  });
+
+  const needed = permission.keyspace === adminKeyspaceName ? 'admin' : permission.scope;
+  const where = permission.keyspace !== undefined && needed !== 'admin' ? ` on keyspace '${permission.keyspace}'` : '';
+  throw new TesseraError('FORBIDDEN', `this admin token lacks the '${needed}' scope${where}; use a token that has it`);
+}
+
+/** Keyspace names whose contents the actor may see; null means all. */
+export function visibleKeyspaces(actor: Actor): readonly string[] | null {
+  return actor.scopes.includes('admin') ? null : actor.keyspaces;
+}

@@ -1,0 +1,342 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Transaction } from 'kysely';
+import { TesseraError, validationError } from '../core/errors.js';
+import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
+import { adminScopes } from '../core/scopes.js';
+import { generateToken, tokenHint } from '../core/token-format.js';
+import { hashToken } from '../core/token-hash.js';
+import { effectiveState, type TokenState } from '../core/token-state.js';
+import { findKeyspaceByName } from '../store/keyspace-repository.js';
+import type { KeyspaceRow, Schema, TokenRow } from '../store/schema.js';
+import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
+import type { Actor } from './actor.js';
+import { auditedChange, type AuditRecord } from './audit-trail.js';
+import { requirePermission, visibleKeyspaces } from './authorization.js';
+import type { ServiceContext } from './context.js';
+import { validateScopes } from './keyspaces.js';
+import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { adminKeyspaceName, toToken, type Page, type Token } from './views.js';
+
+export interface IssueTokenInput extends ExpiryRequest {
+  keyspace: string;
+  name: string;
+  owner?: string | undefined;
+  description?: string | undefined;
+  scopes: string[];
+  metadata?: Record<string, string> | undefined;
+  /** Admin tokens only: the keyspaces the token may manage and verify. */
+  adminKeyspaces?: string[] | undefined;
+}
+
+/** A new token's record and its plaintext, which exists only in this response. */
+export interface IssuedToken {
+  secret: string;
+  token: Token;
+}
+
+function notFound(id: string): TesseraError {
+  return new TesseraError('NOT_FOUND', `token '${id.slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
+}
+
+async function requireKeyspace(context: ServiceContext, name: string): Promise<KeyspaceRow> {
+  const keyspace = await findKeyspaceByName(context.db, name);
+  if (!keyspace)
+    throw new TesseraError('NOT_FOUND', `keyspace: '${name.slice(0, 80)}' does not exist; create it first or check the name`, { field: 'keyspace' });
+  return keyspace;
+}
+
+function allowedScopesOf(keyspace: KeyspaceRow): readonly string[] {
+  return keyspace.name === adminKeyspaceName ? adminScopes : (JSON.parse(keyspace.scopes) as string[]);
+}
+
+async function validateIssueInput(context: ServiceContext, keyspace: KeyspaceRow, input: IssueTokenInput): Promise<void> {
+  // Admin scopes such as `admin` are not resource:action strings; the vocabulary check covers them.
+  if (keyspace.name !== adminKeyspaceName) validateScopes('scopes', input.scopes);
+  const allowed = allowedScopesOf(keyspace);
+  if (allowed.length > 0) {
+    const unknown = input.scopes.find((scope) => !allowed.includes(scope));
+    if (unknown !== undefined) {
+      throw validationError('scopes', `'${unknown}' is not a scope of keyspace '${keyspace.name}'; allowed: ${allowed.join(', ')}`);
+    }
+  }
+
+  if (input.adminKeyspaces !== undefined) {
+    if (keyspace.name !== adminKeyspaceName) throw validationError('adminKeyspaces', `applies only to tokens of keyspace '${adminKeyspaceName}'; omit it`);
+    for (const name of input.adminKeyspaces) {
+      if (!(await findKeyspaceByName(context.db, name)))
+        throw validationError('adminKeyspaces', `keyspace '${name.slice(0, 80)}' does not exist; create it first`);
+    }
+  }
+}
+
+/** Mints a token, stores only its keyed hash, and returns the plaintext once. */
+export async function issueToken(context: ServiceContext, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {
+  const keyspace = await requireKeyspace(context, input.keyspace);
+  await requirePermission(context, actor, { scope: 'tokens:write', keyspace: keyspace.name, action: 'token.create' });
+  await validateIssueInput(context, keyspace, input);
+
+  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  const expiresAt = resolveExpiry(policy, input, context.clock.now());
+
+  return auditedChange(context, actor, async (transaction, now) => {
+    const secret = generateToken(keyspace.prefix);
+    const row = newTokenRow(context, keyspace, secret, now, {
+      name: input.name,
+      owner: input.owner ?? null,
+      description: input.description ?? null,
+      scopes: JSON.stringify([...new Set(input.scopes)]),
+      expires_at: expiresAt,
+      metadata: JSON.stringify(input.metadata ?? {}),
+      created_by: actor.id,
+      predecessor_id: null,
+      admin_keyspaces: input.adminKeyspaces === undefined ? null : JSON.stringify(input.adminKeyspaces),
+    });
+    await insertToken(transaction, row);
+    context.cache.delete(row.hash);
+
+    return {
+      result: { secret, token: toToken({ ...row, keyspace_name: keyspace.name }, now) },
+      audit: {
+        action: 'token.create',
+        target: { type: 'token', id: row.id },
+        outcome: 'success',
+        details: { keyspace: keyspace.name, name: row.name, hint: row.hint },
+      },
+    };
+  });
+}
+
+type InheritedFields = Pick<
+  TokenRow,
+  'name' | 'owner' | 'description' | 'scopes' | 'expires_at' | 'metadata' | 'created_by' | 'predecessor_id' | 'admin_keyspaces'
+>;
+
+function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: string, now: number, fields: InheritedFields): TokenRow {
+  const hashingKey = context.keyRing.current;
+  return {
+    ...fields,
+    id: uuidv7(),
+    keyspace_id: keyspace.id,
+    hash: hashToken(hashingKey, secret),
+    hash_key_version: hashingKey.version,
+    hint: tokenHint(secret),
+    state: 'active',
+    created_at: now,
+    updated_at: now,
+    last_used_at: null,
+    last_used_ip: null,
+    successor_id: null,
+    state_reason: null,
+    state_changed_at: null,
+  };
+}
+
+async function loadVisibleToken(
+  context: ServiceContext,
+  actor: Actor,
+  id: string,
+  scope: 'tokens:read' | 'tokens:write',
+  action: string,
+): Promise<TokenWithKeyspace> {
+  const row = await findTokenById(context.db, id);
+  // A token in a keyspace the actor cannot see reads as absent, so ids reveal nothing.
+  const visible = visibleKeyspaces(actor);
+  if (!row || (visible !== null && !visible.includes(row.keyspace_name) && !actor.scopes.includes('admin'))) throw notFound(id);
+  await requirePermission(context, actor, { scope, keyspace: row.keyspace_name, action, target: { type: 'token', id } });
+  return row;
+}
+
+export async function getToken(context: ServiceContext, actor: Actor, id: string): Promise<Token> {
+  const row = await loadVisibleToken(context, actor, id, 'tokens:read', 'token.read');
+  return toToken(row, context.clock.now());
+}
+
+export interface TokenListInput {
+  keyspace?: string | undefined;
+  owner?: string | undefined;
+  state?: TokenState | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+export async function listTokens(context: ServiceContext, actor: Actor, input: TokenListInput): Promise<Page<Token>> {
+  await requirePermission(context, actor, { scope: 'tokens:read', keyspace: input.keyspace, action: 'token.list' });
+  const limit = pageSize(input.limit);
+
+  let keyspaceIds: string[] | undefined;
+  const visible = visibleKeyspaces(actor);
+  if (input.keyspace !== undefined) {
+    keyspaceIds = [(await requireKeyspace(context, input.keyspace)).id];
+  } else if (visible !== null) {
+    const rows = await Promise.all(visible.map((name) => findKeyspaceByName(context.db, name)));
+    keyspaceIds = rows.flatMap((row) => (row ? [row.id] : []));
+  }
+
+  const now = context.clock.now();
+  const rows = await listTokenRows(context.db, { keyspaceIds, owner: input.owner, state: input.state, now, before: decodeCursor(input.cursor), limit });
+  const last = rows.at(-1);
+  return { items: rows.map((row) => toToken(row, now)), nextCursor: rows.length === limit && last ? encodeCursor(last.id) : null };
+}
+
+export interface UpdateTokenInput {
+  name?: string | undefined;
+  owner?: string | null | undefined;
+  description?: string | null | undefined;
+  metadata?: Record<string, string> | undefined;
+}
+
+/** Changes descriptive fields; scopes and expiry change only through rotation, so lineage records them. */
+export async function updateTokenDetails(context: ServiceContext, actor: Actor, id: string, input: UpdateTokenInput): Promise<Token> {
+  const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.update');
+  const changes: Partial<TokenRow> = {};
+  if (input.name !== undefined) changes.name = input.name;
+  if (input.owner !== undefined) changes.owner = input.owner;
+  if (input.description !== undefined) changes.description = input.description;
+  if (input.metadata !== undefined) changes.metadata = JSON.stringify(input.metadata);
+
+  return auditedChange(context, actor, async (transaction, now) => {
+    await updateToken(transaction, id, { ...changes, updated_at: now });
+    context.cache.delete(row.hash);
+    return {
+      result: toToken({ ...row, ...changes, updated_at: now }, now),
+      audit: { action: 'token.update', target: { type: 'token', id }, outcome: 'success', details: { fields: Object.keys(changes).sort() } },
+    };
+  });
+}
+
+type StateChange = 'revoke' | 'disable' | 'enable';
+
+const stateTransitions: Record<StateChange, { from: readonly TokenState[]; to: TokenState }> = {
+  revoke: { from: ['active', 'disabled', 'expired'], to: 'revoked' },
+  disable: { from: ['active'], to: 'disabled' },
+  enable: { from: ['disabled'], to: 'active' },
+};
+
+/** Revokes, disables or enables a token; the change reaches this node's cache at once. */
+export async function changeTokenState(context: ServiceContext, actor: Actor, id: string, change: StateChange, reason: string | null): Promise<Token> {
+  const action = `token.${change}`;
+  const row = await loadVisibleToken(context, actor, id, 'tokens:write', action);
+  const transition = stateTransitions[change];
+
+  return auditedChange(context, actor, async (transaction, now) => {
+    // Re-read inside the transaction so two concurrent changes cannot both pass the state check.
+    const current = (await findTokenById(transaction, id)) ?? row;
+    const state = effectiveState(current.state as TokenState, current.expires_at, now);
+    if (!transition.from.includes(state)) {
+      throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${change}d; only ${transition.from.join(' or ')} tokens can`);
+    }
+
+    const changes = { state: transition.to, state_reason: reason, state_changed_at: now, updated_at: now };
+    await updateToken(transaction, id, changes);
+    context.cache.delete(current.hash);
+    return {
+      result: toToken({ ...current, ...changes }, now),
+      audit: { action, target: { type: 'token', id }, outcome: 'success', details: { reason, hint: current.hint } },
+    };
+  });
+}
+
+export interface RotateTokenInput {
+  /** How long the predecessor keeps verifying; defaults to the keyspace policy's grace period. */
+  gracePeriodSeconds?: number | undefined;
+  expiresInSeconds?: number | undefined;
+}
+
+export interface RotatedToken extends IssuedToken {
+  predecessor: Token;
+}
+
+/**
+ * Replaces a token with a successor of the same owner, scopes and metadata. The predecessor's
+ * expiry becomes min(its expiry, now + grace period), so both verify until then.
+ */
+async function rotateWithin(
+  context: ServiceContext,
+  transaction: Transaction<Schema>,
+  now: number,
+  id: string,
+  input: RotateTokenInput,
+): Promise<{ result: RotatedToken; audit: AuditRecord }> {
+  const predecessor = await findTokenById(transaction, id);
+  if (!predecessor) throw notFound(id);
+  const keyspace = await findKeyspaceByName(transaction, predecessor.keyspace_name);
+  if (!keyspace) throw notFound(id);
+
+  const state = effectiveState(predecessor.state as TokenState, predecessor.expires_at, now);
+  if (state !== 'active') throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be rotated; issue a new token instead`);
+  if (predecessor.successor_id !== null) {
+    throw new TesseraError('CONFLICT', `token '${id}' was already rotated to '${predecessor.successor_id}'; rotate the successor instead`);
+  }
+
+  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  const graceSeconds = input.gracePeriodSeconds ?? policy.gracePeriodSeconds;
+  const successorExpiry = resolveExpiry(policy, successorLifetime(predecessor, policy, input), now);
+
+  const secret = generateToken(keyspace.prefix);
+  const successor = newTokenRow(context, keyspace, secret, now, {
+    name: predecessor.name,
+    owner: predecessor.owner,
+    description: predecessor.description,
+    scopes: predecessor.scopes,
+    expires_at: successorExpiry,
+    metadata: predecessor.metadata,
+    created_by: predecessor.created_by,
+    predecessor_id: predecessor.id,
+    admin_keyspaces: predecessor.admin_keyspaces,
+  });
+  await insertToken(transaction, successor);
+
+  const graceEnd = now + graceSeconds * 1000;
+  const predecessorExpiry = predecessor.expires_at === null ? graceEnd : Math.min(predecessor.expires_at, graceEnd);
+  const predecessorChanges = { successor_id: successor.id, expires_at: predecessorExpiry, updated_at: now };
+  await updateToken(transaction, predecessor.id, predecessorChanges);
+  context.cache.delete(predecessor.hash);
+
+  return {
+    result: {
+      secret,
+      token: toToken({ ...successor, keyspace_name: keyspace.name }, now),
+      predecessor: toToken({ ...predecessor, ...predecessorChanges }, now),
+    },
+    audit: {
+      action: 'token.rotate',
+      target: { type: 'token', id: predecessor.id },
+      outcome: 'success',
+      details: { successorId: successor.id, hint: successor.hint, gracePeriodSeconds: graceSeconds },
+    },
+  };
+}
+
+/** The successor lives as long as its predecessor was meant to, unless the request says otherwise. */
+function successorLifetime(predecessor: TokenRow, policy: KeyspacePolicy, input: RotateTokenInput): ExpiryRequest {
+  if (input.expiresInSeconds !== undefined) return { expiresInSeconds: input.expiresInSeconds };
+  if (predecessor.expires_at === null) return { neverExpires: true };
+  const lifetimeSeconds = Math.floor((predecessor.expires_at - predecessor.created_at) / 1000);
+  return { expiresInSeconds: Math.min(Math.max(lifetimeSeconds, 1), policy.maxLifetimeSeconds) };
+}
+
+export async function rotateToken(context: ServiceContext, actor: Actor, id: string, input: RotateTokenInput): Promise<RotatedToken> {
+  await loadVisibleToken(context, actor, id, 'tokens:write', 'token.rotate');
+  return auditedChange(context, actor, (transaction, now) => rotateWithin(context, transaction, now, id, input));
+}
+
+/** Lets a token's holder replace it before expiry when its keyspace policy allows self-rotation. */
+export async function selfRotateToken(
+  context: ServiceContext,
+  presented: { id: string; keyspace: string },
+  actor: Actor,
+  input: RotateTokenInput,
+): Promise<RotatedToken> {
+  const keyspace = await requireKeyspace(context, presented.keyspace);
+  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  if (!policy.allowSelfRotation) {
+    throw new TesseraError(
+      'FORBIDDEN',
+      `keyspace '${keyspace.name}' does not allow self-rotation; ask an admin to rotate the token or to set allowSelfRotation in the policy`,
+    );
+  }
+  return auditedChange(context, actor, async (transaction, now) => {
+    const { result, audit } = await rotateWithin(context, transaction, now, presented.id, input);
+    return { result, audit: { ...audit, action: 'token.self_rotate' } };
+  });
+}

@@ -1,0 +1,66 @@
+import { LRUCache } from 'lru-cache';
+import type { TokenState } from '../core/token-state.js';
+
+/** What the hot path keeps of a token between lookups; no plaintext, keyed by the token's hash. */
+export interface CachedToken {
+  id: string;
+  hash: string;
+  keyspaceName: string;
+  owner: string | null;
+  scopes: string[];
+  state: TokenState;
+  expiresAt: number | null;
+  metadata: Record<string, string>;
+  adminKeyspaces: string[] | null;
+  hint: string;
+}
+
+/** A cached lookup: a token, or `null` for a hash that no token has (the negative cache). */
+type Lookup = { token: CachedToken | null };
+
+export interface VerificationCacheOptions {
+  maxEntries: number;
+  /** How long a found token is served without a lookup; bounds how long a change made elsewhere goes unseen. */
+  ttlMilliseconds: number;
+  /** How long an unknown hash is remembered, so a flood of invented tokens does not reach the database. */
+  negativeTtlMilliseconds: number;
+}
+
+export const defaultCacheOptions: VerificationCacheOptions = { maxEntries: 10_000, ttlMilliseconds: 10_000, negativeTtlMilliseconds: 5_000 };
+
+/**
+ * Bounded in-process cache of verification lookups. Changes made through this node delete the
+ * entry at once; entry lifetimes use the process clock, not the service clock, because they
+ * bound staleness in real time.
+ */
+export class VerificationCache {
+  private readonly entries: LRUCache<string, Lookup>;
+  private readonly negativeTtl: number;
+  hits = 0;
+  misses = 0;
+
+  constructor(options: VerificationCacheOptions = defaultCacheOptions) {
+    this.entries = new LRUCache<string, Lookup>({ max: options.maxEntries, ttl: options.ttlMilliseconds, ttlAutopurge: false });
+    this.negativeTtl = options.negativeTtlMilliseconds;
+  }
+
+  get(hash: string): Lookup | undefined {
+    const lookup = this.entries.get(hash);
+    if (lookup === undefined) this.misses += 1;
+    else this.hits += 1;
+    return lookup;
+  }
+
+  set(hash: string, token: CachedToken | null): void {
+    if (token === null) this.entries.set(hash, { token }, { ttl: this.negativeTtl });
+    else this.entries.set(hash, { token });
+  }
+
+  delete(hash: string): void {
+    this.entries.delete(hash);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

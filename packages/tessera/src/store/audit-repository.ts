@@ -1,0 +1,44 @@
+import type { AuditHeadRow, AuditRow, Executor } from './schema.js';
+
+/**
+ * Claims the audit chain's head for this transaction. It is a write, and the first statement of
+ * the transaction, so concurrent appends queue here (a row lock in PostgreSQL, the write lock in
+ * SQLite) instead of failing on a stale read.
+ */
+export async function lockAuditHead(executor: Executor, now: number): Promise<AuditHeadRow> {
+  await executor.updateTable('audit_head').set({ updated_at: now }).where('id', '=', 1).execute();
+  return readAuditHead(executor);
+}
+
+export async function readAuditHead(executor: Executor): Promise<AuditHeadRow> {
+  return executor.selectFrom('audit_head').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+}
+
+export async function appendAuditRow(executor: Executor, row: AuditRow): Promise<void> {
+  await executor.insertInto('audit_log').values(row).execute();
+  await executor.updateTable('audit_head').set({ last_seq: row.seq, last_hash: row.hash }).where('id', '=', 1).execute();
+}
+
+export interface AuditListQuery {
+  action?: string | undefined;
+  targetId?: string | undefined;
+  actorId?: string | undefined;
+  /** With `desc` (newest first), entries below this sequence number; with `asc`, entries above it. */
+  fromSeq?: number | undefined;
+  order: 'asc' | 'desc';
+  limit: number;
+}
+
+export async function listAuditRows(executor: Executor, query: AuditListQuery): Promise<AuditRow[]> {
+  let select = executor.selectFrom('audit_log').selectAll().orderBy('seq', query.order).limit(query.limit);
+  if (query.action !== undefined) select = select.where('action', '=', query.action);
+  if (query.targetId !== undefined) select = select.where('target_id', '=', query.targetId);
+  if (query.actorId !== undefined) select = select.where('actor_id', '=', query.actorId);
+  if (query.fromSeq !== undefined) select = select.where('seq', query.order === 'desc' ? '<' : '>', query.fromSeq);
+  return select.execute();
+}
+
+/** Entries in chain order, starting after `afterSeq`; for verification and export. */
+export async function readAuditRowsInOrder(executor: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {
+  return executor.selectFrom('audit_log').selectAll().where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit).execute();
+}

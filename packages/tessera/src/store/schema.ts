@@ -1,0 +1,84 @@
+import type { Kysely, Transaction } from 'kysely';
+
+// Stored shapes, named apart from the API shapes in services/. Times are milliseconds since the
+// epoch; JSON columns are text in both dialects so that one query layer serves both.
+
+export interface KeyspaceRow {
+  id: string;
+  name: string;
+  prefix: string;
+  description: string | null;
+  /** JSON array: the scope vocabulary tokens may be granted; empty allows any well-formed scope. */
+  scopes: string;
+  /** JSON KeyspacePolicy. */
+  policy: string;
+  created_at: number;
+  created_by: string | null;
+}
+
+export interface TokenRow {
+  id: string;
+  keyspace_id: string;
+  name: string;
+  owner: string | null;
+  description: string | null;
+  /** JSON array of scopes. */
+  scopes: string;
+  /** HMAC-SHA-256 of the whole token; the plaintext is never stored. */
+  hash: string;
+  hash_key_version: number;
+  hint: string;
+  state: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  last_used_ip: string | null;
+  /** JSON object of string values. */
+  metadata: string;
+  created_by: string | null;
+  predecessor_id: string | null;
+  successor_id: string | null;
+  state_reason: string | null;
+  state_changed_at: number | null;
+  /** JSON array of keyspace names an admin token is limited to; null means every keyspace. */
+  admin_keyspaces: string | null;
+}
+
+export interface AuditRow {
+  seq: number;
+  id: string;
+  occurred_at: number;
+  actor_type: string;
+  actor_id: string | null;
+  actor_hint: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  source_ip: string | null;
+  outcome: string;
+  /** JSON object; never holds a token or secret. */
+  details: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** One row that records the end of the audit chain; updating it first serialises appends. */
+export interface AuditHeadRow {
+  id: number;
+  last_seq: number;
+  last_hash: string;
+  updated_at: number;
+}
+
+export interface Schema {
+  keyspaces: KeyspaceRow;
+  tokens: TokenRow;
+  audit_log: AuditRow;
+  audit_head: AuditHeadRow;
+}
+
+/** A connection or an open transaction; repositories accept either. */
+export type Executor = Kysely<Schema> | Transaction<Schema>;
+
+export type Dialect = 'sqlite' | 'postgres';

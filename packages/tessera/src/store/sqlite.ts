@@ -1,0 +1,13 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Schema } from './schema.js';
+
+/** Opens the embedded SQLite database: WAL so readers never wait on the writer, a busy timeout for CLI and server sharing the file. */
+export function openSqlite(path: string): Kysely<Schema> {
+  const database = new BetterSqlite3(path);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database }) });
+}

@@ -1,0 +1,90 @@
+import type { Executor, TokenRow } from './schema.js';
+import type { TokenState } from '../core/token-state.js';
+
+export async function insertToken(executor: Executor, row: TokenRow): Promise<void> {
+  await executor.insertInto('tokens').values(row).execute();
+}
+
+/** A token row with the name of its keyspace, which every reader needs. */
+export type TokenWithKeyspace = TokenRow & { keyspace_name: string };
+
+function selectTokens(executor: Executor) {
+  return executor
+    .selectFrom('tokens')
+    .innerJoin('keyspaces', 'keyspaces.id', 'tokens.keyspace_id')
+    .selectAll('tokens')
+    .select('keyspaces.name as keyspace_name');
+}
+
+export async function findTokenById(executor: Executor, id: string): Promise<TokenWithKeyspace | undefined> {
+  return selectTokens(executor).where('tokens.id', '=', id).executeTakeFirst();
+}
+
+export async function findTokenByHash(executor: Executor, hash: string): Promise<TokenWithKeyspace | undefined> {
+  return selectTokens(executor).where('tokens.hash', '=', hash).executeTakeFirst();
+}
+
+export type TokenChanges = Partial<Omit<TokenRow, 'id' | 'hash' | 'keyspace_id' | 'created_at'>>;
+
+export async function updateToken(executor: Executor, id: string, changes: TokenChanges): Promise<void> {
+  await executor.updateTable('tokens').set(changes).where('id', '=', id).execute();
+}
+
+export interface TokenListQuery {
+  /** Only tokens of these keyspaces; undefined means all. */
+  keyspaceIds?: readonly string[] | undefined;
+  owner?: string | undefined;
+  /** The state as a reader sees it at `now`: an active token past its expiry is expired. */
+  state?: TokenState | undefined;
+  now: number;
+  /** Return rows whose id sorts before this one; ids are UUIDv7, so this pages newest first. */
+  before?: string | undefined;
+  limit: number;
+}
+
+export async function listTokens(executor: Executor, query: TokenListQuery): Promise<TokenWithKeyspace[]> {
+  let select = selectTokens(executor).orderBy('tokens.id', 'desc').limit(query.limit);
+  if (query.keyspaceIds) {
+    if (query.keyspaceIds.length === 0) return [];
+    select = select.where('tokens.keyspace_id', 'in', [...query.keyspaceIds]);
+  }
+  if (query.owner !== undefined) select = select.where('tokens.owner', '=', query.owner);
+  if (query.before !== undefined) select = select.where('tokens.id', '<', query.before);
+
+  const now = query.now;
+  switch (query.state) {
+    case 'active':
+      select = select.where('tokens.state', '=', 'active').where((eb) => eb.or([eb('tokens.expires_at', 'is', null), eb('tokens.expires_at', '>', now)]));
+      break;
+    case 'expired':
+      select = select.where((eb) =>
+        eb.or([eb('tokens.state', '=', 'expired'), eb.and([eb('tokens.state', '=', 'active'), eb('tokens.expires_at', '<=', now)])]),
+      );
+      break;
+    case 'disabled':
+    case 'revoked':
+      select = select.where('tokens.state', '=', query.state);
+      break;
+    case undefined:
+      break;
+  }
+  return select.execute();
+}
+
+export interface LastUse {
+  tokenId: string;
+  usedAt: number;
+  ip: string | null;
+}
+
+/** Writes last-used times; the newer time wins, so batches from several nodes may arrive in any order. */
+export async function recordLastUse(executor: Executor, uses: readonly LastUse[]): Promise<void> {
+  for (const use of uses) {
+    await executor
+      .updateTable('tokens')
+      .set({ last_used_at: use.usedAt, last_used_ip: use.ip })
+      .where('id', '=', use.tokenId)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', use.usedAt)]))
+      .execute();
+  }
+}

@@ -1,0 +1,40 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import pino, { type Logger } from 'pino';
+import { createLogger } from '../../src/services/logger.js';
+
+// Every log line the suite produces goes to test-artifacts/logs, and every token plaintext the suite
+// creates to test-artifacts/secrets; the global teardown fails the run if any log holds any secret.
+export const artifactsDir = resolve(import.meta.dirname, '../../../../test-artifacts');
+export const logsDir = join(artifactsDir, 'logs');
+export const secretsDir = join(artifactsDir, 'secrets');
+
+mkdirSync(logsDir, { recursive: true });
+mkdirSync(secretsDir, { recursive: true });
+
+const secretsFile = join(secretsDir, `${process.pid}.txt`);
+
+/** Records a plaintext the suite created, for the end-of-run search of every log line. */
+export function rememberSecret(secret: string): string {
+  appendFileSync(secretsFile, `${secret}\n`);
+  return secret;
+}
+
+let loggerCount = 0;
+
+/** A production logger (same redaction) writing to an artifact file, and the lines it wrote so far. */
+export function createTestLogger(name: string): { logger: Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  const file = join(logsDir, `${process.pid}-${++loggerCount}-${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const text = chunk.toString();
+      lines.push(...text.split('\n').filter(Boolean));
+      appendFileSync(file, text);
+      callback();
+    },
+  });
+  const logger = createLogger({ level: 'debug', destination: pino.multistream([{ stream: destination, level: 'debug' }]) });
+  return { logger, lines: () => [...lines] };
+}
