@@ -27,8 +27,8 @@ export interface ExpiryRequest {
  * explicit expiry the token lives for the policy's maximum lifetime.
  */
 export function resolveExpiry(policy: KeyspacePolicy, request: ExpiryRequest, now: number): number | null {
-  const given = [request.expiresAt !== undefined, request.expiresInSeconds !== undefined, request.neverExpires === true];
-  if (given.filter(Boolean).length > 1) {
+  const expiryFieldsPresent = [request.expiresAt !== undefined, request.expiresInSeconds !== undefined, request.neverExpires === true];
+  if (expiryFieldsPresent.filter(Boolean).length > 1) {
     throw new TesseraError('VALIDATION_FAILED', 'expiresAt, expiresInSeconds and neverExpires are exclusive; send one of them', {
       field: 'expiresAt',
     });

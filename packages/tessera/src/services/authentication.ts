@@ -10,7 +10,7 @@ import type { CachedToken } from './verification-cache.js';
 
 const bearerPattern = /^Bearer ([^\s]+)$/i;
 
-/** The presented token from an `Authorization: Bearer` header, or null when the header is absent or not that form. */
+/** Extracts the token from an `Authorization: Bearer` header; null when the header is missing or of another form. */
 export function bearerToken(header: string | undefined): string | null {
   if (header === undefined) return null;
   return bearerPattern.exec(header.trim())?.[1] ?? null;

@@ -16,7 +16,7 @@ export const adminPrefix = 'tessera_admin';
 // and may rotate themselves, so automation can renew its own credential.
 const adminPolicy: KeyspacePolicy = { ...defaultPolicy, allowNoExpiry: true, allowSelfRotation: true };
 
-/** True once the admin keyspace holds a token. */
+/** Returns true once the admin keyspace contains a token. */
 export async function isInitialised(context: ServiceContext): Promise<boolean> {
   const keyspace = await findKeyspaceByName(context.db, adminKeyspaceName);
   if (!keyspace) return false;
@@ -59,7 +59,7 @@ export async function initialise(context: ServiceContext, operator: Actor): Prom
   return issueToken(context, operator, {
     keyspace: adminKeyspaceName,
     name: 'initial admin',
-    description: 'Created by tessera init; holds every scope',
+    description: 'Created by tessera init; has every scope',
     scopes: ['admin'],
     neverExpires: true,
   });

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { TesseraError } from '../core/errors.js';
 import { openDatabase } from '../store/database.js';
 import type { ServiceContext } from './context.js';
+import { checkKeyRing } from './key-check.js';
 import { loadKeyRing } from './key-file.js';
 import { createLogger } from './logger.js';
 import { UsageRecorder, defaultUsageOptions, type UsageRecorderOptions } from './usage-recorder.js';
@@ -39,12 +40,19 @@ export class Tessera {
     if (!options.databaseUrl) await prepareSqliteDirectory(options.dataDir, create);
     const { keyRing, created } = await loadKeyRing({ masterKey: options.masterKey, dataDir: options.dataDir, create });
     const { db, dialect } = await openDatabase({ databaseUrl: options.databaseUrl, sqlitePath: join(options.dataDir, databaseFileName) });
+    const clock = options.clock ?? systemClock;
+    try {
+      await checkKeyRing(db, keyRing, clock.now());
+    } catch (error) {
+      await db.destroy();
+      throw error;
+    }
 
     const context: ServiceContext = {
       db,
       dialect,
       keyRing,
-      clock: options.clock ?? systemClock,
+      clock,
       cache: new VerificationCache({ ...defaultCacheOptions, ...options.cache }),
       usage: new UsageRecorder(db, logger, { ...defaultUsageOptions, ...options.usage }),
       logger,

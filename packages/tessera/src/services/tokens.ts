@@ -307,7 +307,7 @@ async function rotateWithin(
   };
 }
 
-/** The successor lives as long as its predecessor was meant to, unless the request says otherwise. */
+/** Returns the successor's lifetime: the predecessor's original lifetime, unless the request sets another. */
 function successorLifetime(predecessor: TokenRow, policy: KeyspacePolicy, input: RotateTokenInput): ExpiryRequest {
   if (input.expiresInSeconds !== undefined) return { expiresInSeconds: input.expiresInSeconds };
   if (predecessor.expires_at === null) return { neverExpires: true };

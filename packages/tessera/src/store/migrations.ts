@@ -71,6 +71,13 @@ const initialSchema: Migration = {
       .addColumn('last_hash', 'text', (column) => column.notNull())
       .addColumn('updated_at', 'bigint', (column) => column.notNull())
       .execute();
+    await db.schema
+      .createTable('key_versions')
+      .addColumn('version', 'integer', (column) => column.primaryKey())
+      .addColumn('fingerprint', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .execute();
+
     await (db as Kysely<Schema>).insertInto('audit_head').values({ id: 1, last_seq: 0, last_hash: genesisHash, updated_at: 0 }).execute();
   },
 };

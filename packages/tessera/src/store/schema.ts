@@ -71,11 +71,19 @@ export interface AuditHeadRow {
   updated_at: number;
 }
 
+/** A fingerprint per master key version, so a node started with the wrong key stops instead of rejecting every token. */
+export interface KeyVersionRow {
+  version: number;
+  fingerprint: string;
+  created_at: number;
+}
+
 export interface Schema {
   keyspaces: KeyspaceRow;
   tokens: TokenRow;
   audit_log: AuditRow;
   audit_head: AuditHeadRow;
+  key_versions: KeyVersionRow;
 }
 
 /** A connection or an open transaction; repositories accept either. */

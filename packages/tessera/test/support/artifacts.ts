@@ -6,17 +6,17 @@ import { createLogger } from '../../src/services/logger.js';
 
 // Every log line the suite produces goes to test-artifacts/logs, and every token plaintext the suite
 // creates to test-artifacts/secrets; the global teardown fails the run if any log holds any secret.
+// Each run has its own folder, named by the global setup, so that runs on one machine never mix.
 export const artifactsDir = resolve(import.meta.dirname, '../../../../test-artifacts');
-export const logsDir = join(artifactsDir, 'logs');
-export const secretsDir = join(artifactsDir, 'secrets');
-
-mkdirSync(logsDir, { recursive: true });
-mkdirSync(secretsDir, { recursive: true });
+export const runDir = process.env['TESSERA_TEST_RUN_DIR'] ?? join(artifactsDir, 'runs', `standalone-${process.pid}`);
+export const logsDir = join(runDir, 'logs');
+export const secretsDir = join(runDir, 'secrets');
 
 const secretsFile = join(secretsDir, `${process.pid}.txt`);
 
 /** Records a plaintext the suite created, for the end-of-run search of every log line. */
 export function rememberSecret(secret: string): string {
+  mkdirSync(secretsDir, { recursive: true });
   appendFileSync(secretsFile, `${secret}\n`);
   return secret;
 }
@@ -26,6 +26,7 @@ let loggerCount = 0;
 /** A production logger (same redaction) writing to an artifact file, and the lines it wrote so far. */
 export function createTestLogger(name: string): { logger: Logger; lines: () => string[] } {
   const lines: string[] = [];
+  mkdirSync(logsDir, { recursive: true });
   const file = join(logsDir, `${process.pid}-${++loggerCount}-${name.replace(/[^a-z0-9]+/gi, '-')}.log`);
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {

@@ -1,12 +1,22 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { logsDir, secretsDir } from './artifacts.js';
+import { artifactsDir } from './artifacts.js';
 
+let logsDir = '';
+let secretsDir = '';
+
+/** Names this run's artifact folder; test workers start after this and inherit it through the environment. */
 export function setup(): void {
-  for (const dir of [logsDir, secretsDir]) {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-  }
+  const runDir = join(artifactsDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+  logsDir = join(runDir, 'logs');
+  secretsDir = join(runDir, 'secrets');
+  for (const dir of [logsDir, secretsDir]) mkdirSync(dir, { recursive: true });
+  process.env['TESSERA_TEST_RUN_DIR'] = runDir;
+
+  // Keep the five newest earlier runs for inspection.
+  const runsDir = join(artifactsDir, 'runs');
+  const earlier = readdirSync(runsDir).sort().reverse().slice(6);
+  for (const name of earlier) rmSync(join(runsDir, name), { recursive: true, force: true });
 }
 
 /** Fails the run when any log line written by any test contains any token plaintext a test created. */

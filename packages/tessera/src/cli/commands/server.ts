@@ -50,7 +50,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         logger,
       });
 
-      // The first admin token goes to standard error, never through the logger, so no log line holds it.
+      // The first admin token goes to standard error, never through the logger, so no log line contains it.
       if (server.initialAdminToken) {
         process.stderr.write(
           `\nTessera initialised. Admin token (shown once; store it now):\n\n  ${server.initialAdminToken}\n\nTry: curl -H "Authorization: Bearer $TESSERA_TOKEN" ${server.url}/v1/keyspaces\n\n`,
