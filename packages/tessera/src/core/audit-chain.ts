@@ -11,6 +11,7 @@ export interface AuditEntryContent {
   action: string;
   targetType: string | null;
   targetId: string | null;
+  keyspace: string | null;
   sourceIp: string | null;
   outcome: string;
   details: string;
@@ -36,6 +37,7 @@ export function computeAuditHash(prevHash: string, entry: AuditEntryContent): st
     entry.action,
     entry.targetType,
     entry.targetId,
+    entry.keyspace,
     entry.sourceIp,
     entry.outcome,
     entry.details,

@@ -2,7 +2,7 @@ import { AuditChainVerifier, type ChainBreak, type ChainedAuditEntry } from '../
 import { listAuditRows, readAuditHead, readAuditRowsInOrder } from '../store/audit-repository.js';
 import type { AuditRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
-import { requirePermission } from './authorization.js';
+import { requirePermission, requireUnlimited, visibleKeyspaces } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
 import { toAuditEntry, type AuditEntry, type Page } from './views.js';
@@ -27,7 +27,8 @@ export async function listAuditEntries(context: ServiceContext, actor: Actor, in
     throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
 
   const order = input.order ?? 'desc';
-  const rows = await listAuditRows(context.db, { action: input.action, targetId: input.targetId, actorId: input.actorId, fromSeq, order, limit });
+  const keyspaces = visibleKeyspaces(actor) ?? undefined;
+  const rows = await listAuditRows(context.db, { action: input.action, targetId: input.targetId, actorId: input.actorId, keyspaces, fromSeq, order, limit });
   const last = rows.at(-1);
   return { items: rows.map(toAuditEntry), nextCursor: rows.length === limit && last ? encodeCursor(last.seq) : null };
 }
@@ -43,6 +44,7 @@ function toChained(row: AuditRow): ChainedAuditEntry {
     action: row.action,
     targetType: row.target_type,
     targetId: row.target_id,
+    keyspace: row.keyspace,
     sourceIp: row.source_ip,
     outcome: row.outcome,
     details: row.details,
@@ -77,6 +79,7 @@ export interface AuditVerification {
 /** Walks the hash chain and reports the first altered, relinked or missing entry. */
 export async function verifyAuditChain(context: ServiceContext, actor: Actor): Promise<AuditVerification> {
   await requirePermission(context, actor, { scope: 'audit:read', action: 'audit.verify' });
+  await requireUnlimited(context, actor, 'audit.verify');
   // The head is read first: entries appended during the walk belong to a later verification.
   const head = await readAuditHead(context.db);
   const verifier = new AuditChainVerifier();
@@ -91,6 +94,7 @@ export async function verifyAuditChain(context: ServiceContext, actor: Actor): P
 /** Yields every entry oldest first, for JSONL export. */
 export async function* exportAuditEntries(context: ServiceContext, actor: Actor): AsyncGenerator<AuditEntry> {
   await requirePermission(context, actor, { scope: 'audit:read', action: 'audit.export' });
+  await requireUnlimited(context, actor, 'audit.export');
   const head = await readAuditHead(context.db);
   for await (const row of readChain(context, head.last_seq)) yield toAuditEntry(row);
 }

@@ -9,6 +9,8 @@ import type { ServiceContext } from './context.js';
 export interface AuditRecord {
   action: string;
   target?: { type: string; id: string } | undefined;
+  /** The keyspace of the target, which decides who may read the entry. */
+  keyspace?: string | null | undefined;
   outcome: 'success' | 'denied' | 'failure';
   /** Non-secret facts about the action: names, reasons, hints; never a token or secret. */
   details?: Record<string, unknown> | undefined;
@@ -26,6 +28,7 @@ async function appendAuditEntry(executor: Executor, head: { last_seq: number; la
     action: record.action,
     targetType: record.target?.type ?? null,
     targetId: record.target?.id ?? null,
+    keyspace: record.keyspace ?? null,
     sourceIp: actor.ip,
     outcome: record.outcome,
     details: JSON.stringify(record.details ?? {}),
@@ -41,6 +44,7 @@ async function appendAuditEntry(executor: Executor, head: { last_seq: number; la
     action: content.action,
     target_type: content.targetType,
     target_id: content.targetId,
+    keyspace: content.keyspace,
     source_ip: content.sourceIp,
     outcome: content.outcome,
     details: content.details,

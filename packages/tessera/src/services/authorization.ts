@@ -29,6 +29,7 @@ export async function requirePermission(context: ServiceContext, actor: Actor, p
   await recordAudit(context, actor, {
     action: permission.action,
     target: permission.target,
+    keyspace: permission.keyspace,
     outcome: 'denied',
     details: { requiredScope: permission.scope, keyspace: permission.keyspace ?? null },
   });
@@ -41,4 +42,11 @@ export async function requirePermission(context: ServiceContext, actor: Actor, p
 /** Keyspace names whose contents the actor may see; null means all. */
 export function visibleKeyspaces(actor: Actor): readonly string[] | null {
   return actor.scopes.includes('admin') ? null : actor.keyspaces;
+}
+
+/** Denies keyspace-limited tokens an action over every keyspace, such as checking or exporting the whole audit chain. */
+export async function requireUnlimited(context: ServiceContext, actor: Actor, action: string): Promise<void> {
+  if (visibleKeyspaces(actor) === null) return;
+  await recordAudit(context, actor, { action, outcome: 'denied', details: { reason: 'keyspace_limited' } });
+  throw new TesseraError('FORBIDDEN', `${action} covers every keyspace, and this admin token is limited to some; use a token without adminKeyspaces`);
 }

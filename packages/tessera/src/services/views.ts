@@ -47,6 +47,7 @@ export interface AuditEntry {
   actor: { type: string; id: string | null; hint: string | null };
   action: string;
   target: { type: string | null; id: string | null };
+  keyspace: string | null;
   sourceIp: string | null;
   outcome: string;
   details: Record<string, unknown>;
@@ -115,6 +116,7 @@ export function toAuditEntry(row: AuditRow): AuditEntry {
     actor: { type: row.actor_type, id: row.actor_id, hint: row.actor_hint },
     action: row.action,
     target: { type: row.target_type, id: row.target_id },
+    keyspace: row.keyspace,
     sourceIp: row.source_ip,
     outcome: row.outcome,
     details: JSON.parse(row.details) as Record<string, unknown>,

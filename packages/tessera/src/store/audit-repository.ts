@@ -23,6 +23,8 @@ export interface AuditListQuery {
   action?: string | undefined;
   targetId?: string | undefined;
   actorId?: string | undefined;
+  /** Only entries of these keyspaces; undefined means all. */
+  keyspaces?: readonly string[] | undefined;
   /** With `desc` (newest first), entries below this sequence number; with `asc`, entries above it. */
   fromSeq?: number | undefined;
   order: 'asc' | 'desc';
@@ -34,6 +36,10 @@ export async function listAuditRows(executor: Executor, query: AuditListQuery): 
   if (query.action !== undefined) select = select.where('action', '=', query.action);
   if (query.targetId !== undefined) select = select.where('target_id', '=', query.targetId);
   if (query.actorId !== undefined) select = select.where('actor_id', '=', query.actorId);
+  if (query.keyspaces !== undefined) {
+    if (query.keyspaces.length === 0) return [];
+    select = select.where('keyspace', 'in', [...query.keyspaces]);
+  }
   if (query.fromSeq !== undefined) select = select.where('seq', query.order === 'desc' ? '<' : '>', query.fromSeq);
   return select.execute();
 }

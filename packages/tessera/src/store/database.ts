@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import { migrateToLatest } from './migrations.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite } from './sqlite.js';
@@ -9,6 +10,8 @@ export interface DatabaseOptions {
   /** A `postgres://` URL; without it the embedded SQLite file at `sqlitePath` is used. */
   databaseUrl?: string | undefined;
   sqlitePath?: string | undefined;
+  /** Logger for warnings about connections the database server closed. */
+  logger?: Logger | undefined;
 }
 
 export interface Database {
@@ -23,7 +26,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     if (!/^postgres(ql)?:\/\//.test(options.databaseUrl)) {
       throw new TesseraError('CONFIGURATION_INVALID', 'DATABASE_URL must start with postgres:// or postgresql://');
     }
-    database = { db: openPostgres(options.databaseUrl), dialect: 'postgres' };
+    database = { db: openPostgres(options.databaseUrl, options.logger), dialect: 'postgres' };
   } else if (options.sqlitePath) {
     database = { db: openSqlite(options.sqlitePath), dialect: 'sqlite' };
   } else {

@@ -56,6 +56,7 @@ const initialSchema: Migration = {
       .addColumn('action', 'text', (column) => column.notNull())
       .addColumn('target_type', 'text')
       .addColumn('target_id', 'text')
+      .addColumn('keyspace', 'text')
       .addColumn('source_ip', 'text')
       .addColumn('outcome', 'text', (column) => column.notNull())
       .addColumn('details', 'text', (column) => column.notNull())
@@ -63,6 +64,7 @@ const initialSchema: Migration = {
       .addColumn('hash', 'text', (column) => column.notNull())
       .execute();
     await db.schema.createIndex('audit_log_target_idx').on('audit_log').columns(['target_id']).execute();
+    await db.schema.createIndex('audit_log_keyspace_idx').on('audit_log').columns(['keyspace', 'seq']).execute();
 
     await db.schema
       .createTable('audit_head')

@@ -55,6 +55,8 @@ export interface AuditRow {
   action: string;
   target_type: string | null;
   target_id: string | null;
+  /** The keyspace the target belongs to, so keyspace-limited readers see only their entries. */
+  keyspace: string | null;
   source_ip: string | null;
   outcome: string;
   /** JSON object; never holds a token or secret. */
