@@ -24,6 +24,9 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     }
 
     const payload = (await response.json().catch(() => ({}))) as T & ErrorBody;
+    if (response.status === 401) {
+      throw new TesseraError('UNAUTHENTICATED', `authentication failed at ${root}: TESSERA_TOKEN is not an active admin token; set it to a valid one`);
+    }
     if (!response.ok) {
       const code = (payload.error?.code ?? 'INTERNAL') as ErrorCode;
       throw new TesseraError(code, payload.error?.message ?? `the server answered ${response.status} without an error body`);

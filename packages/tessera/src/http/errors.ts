@@ -1,11 +1,15 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError, type ErrorCode } from '../core/errors.js';
+import { redactTokens } from '../core/token-format.js';
+import { noNulPattern } from './schemas.js';
 
 interface ValidationIssue {
   keyword: string;
   instancePath: string;
   message?: string | undefined;
   params: Record<string, unknown>;
+  /** Set by Ajv when the violation is in a key of the object at instancePath (propertyNames). */
+  propertyName?: string | undefined;
 }
 
 /** Turns "/scopes/0" into "scopes[0]" so messages name fields the way clients write them. */
@@ -16,10 +20,11 @@ function fieldPath(context: string | undefined, instancePath: string): string {
   return path;
 }
 
-/** One message for the first schema violation: the field, what is wrong, and the fix where it is known. */
+/** Describes the first schema violation: the field, what is wrong, and the fix where it is known. */
 export function describeValidationIssue(context: string | undefined, issue: ValidationIssue): { field: string; message: string } {
   const field = fieldPath(context, issue.instancePath);
   const params = issue.params;
+  if (issue.propertyName !== undefined) return describeKeyIssue(field, issue);
   switch (issue.keyword) {
     case 'additionalProperties':
       return {
@@ -29,17 +34,29 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
     case 'required':
       return { field: `${field}.${String(params['missingProperty'])}`, message: `${field}.${String(params['missingProperty'])}: is required` };
     case 'type':
-      return { field, message: `${field}: must be of type ${String(params['type'])}` };
+      return { field, message: `${field}: must be of type ${String(params['type']).split(',').join(' or ')}` };
     case 'maxLength':
       return { field, message: `${field}: must be at most ${String(params['limit'])} characters` };
     case 'minLength':
+      if (params['limit'] === 1) return { field, message: `${field}: must not be empty` };
       return { field, message: `${field}: must be at least ${String(params['limit'])} characters` };
+    case 'minimum':
+      return { field, message: `${field}: must be at least ${String(params['limit'])}` };
+    case 'maximum':
+      return { field, message: `${field}: must be at most ${String(params['limit'])}` };
+    case 'minProperties':
+      return { field, message: `${field}: must have at least ${String(params['limit'])} ${params['limit'] === 1 ? 'field' : 'fields'}` };
+    case 'maxProperties':
+      return { field, message: `${field}: must have at most ${String(params['limit'])} keys` };
     case 'maxItems':
       return { field, message: `${field}: must have at most ${String(params['limit'])} items` };
     case 'pattern':
+      if (params['pattern'] === noNulPattern) return { field, message: `${field}: must not contain the NUL character (U+0000); remove it` };
       if (field.includes('scopes')) return { field, message: `${field}: is not a scope; use resource:action in lowercase, e.g. invoices:read` };
       return { field, message: `${field}: has invalid characters; it must match ${String(params['pattern'])}` };
     case 'format':
+      // The only fields with an IP format accept either family; Ajv reports the first alternative.
+      if (params['format'] === 'ipv4' || params['format'] === 'ipv6') return { field, message: `${field}: must be an IPv4 or IPv6 address` };
       return {
         field,
         message: `${field}: must be a valid ${String(params['format'])}${params['format'] === 'date-time' ? ', e.g. 2027-01-31T00:00:00Z' : ''}`,
@@ -53,21 +70,39 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
   }
 }
 
+/** Describes a violation in an object's key, such as a metadata key, without quoting the key. */
+function describeKeyIssue(field: string, issue: ValidationIssue): { field: string; message: string } {
+  switch (issue.keyword) {
+    case 'maxLength':
+      return { field, message: `${field}: every key must be at most ${String(issue.params['limit'])} characters` };
+    case 'pattern':
+      if (issue.params['pattern'] === noNulPattern) return { field, message: `${field}: keys must not contain the NUL character (U+0000); remove it` };
+      return { field, message: `${field}: a key has invalid characters; it must match ${String(issue.params['pattern'])}` };
+    default:
+      return { field, message: `${field}: a key is invalid (${issue.message ?? issue.keyword})` };
+  }
+}
+
 const fastifyCodes: Record<string, { code: ErrorCode; message: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'MALFORMED_JSON', message: 'body: not valid JSON; send a JSON object with Content-Type: application/json' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'MALFORMED_JSON', message: 'body: empty, but Content-Type is application/json; send a JSON object or no Content-Type' },
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'BODY_TOO_LARGE', message: 'body: larger than the 1 MiB limit; send a smaller request' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type: not supported; send application/json' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_FAILED', message: 'Content-Length: does not match the body; send the body length' },
+  // Fastify's own messages for these two quote the path, which may hold a token: never echo it.
+  FST_ERR_BAD_URL: { code: 'VALIDATION_FAILED', message: 'path: not a valid URL; percent-encode it as UTF-8' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'VALIDATION_FAILED', message: 'path: a path parameter is longer than 100 characters; check the id or name' },
 };
 
+// Messages may quote what the client sent, such as a field name or an id, and that may be a token
+// pasted in the wrong place. So every token-shaped string is replaced by its hint before sending.
 function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.status(status).send({ error: { code, message } });
+  return reply.status(status).send({ error: { code, message: redactTokens(message) } });
 }
 
 /**
- * The one place where errors become HTTP responses. Client mistakes get a 4xx that names the
- * field; anything else is a 500 whose details stay in the log, never in the body.
+ * Turns every error into an HTTP response, in this one place. Client mistakes get a 4xx that
+ * names the field. Anything else is a 500 whose details stay in the log, never in the body.
  */
 export function handleError(error: FastifyError | TesseraError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TesseraError) {

@@ -13,6 +13,12 @@ const nullableString = { type: ['string', 'null'] } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { type: ['string', 'null'], format: 'date-time' } as const;
 
+/**
+ * Matches strings without U+0000. PostgreSQL cannot store that character in a text column, so
+ * free-text fields reject it here, as a 400, on both stores alike.
+ */
+export const noNulPattern = '^[^\\u0000]*$';
+
 // `admin` is the one scope outside resource:action, valid only in the admin keyspace.
 export const scopeSchema = {
   type: 'string',
@@ -25,8 +31,8 @@ export const keyspaceNameSchema = { type: 'string', pattern: keyspaceNamePattern
 const metadataSchema = {
   type: 'object',
   maxProperties: 32,
-  propertyNames: { maxLength: 64 },
-  additionalProperties: { type: 'string', maxLength: 500 },
+  propertyNames: { maxLength: 64, pattern: noNulPattern },
+  additionalProperties: { type: 'string', maxLength: 500, pattern: noNulPattern },
 } as const;
 
 export const policySchema = {
@@ -100,6 +106,7 @@ export const auditEntrySchema = {
     actor: { type: 'object', properties: { type: { type: 'string' }, id: nullableString, hint: nullableString } },
     action: { type: 'string' },
     target: { type: 'object', properties: { type: nullableString, id: nullableString } },
+    keyspace: nullableString,
     sourceIp: nullableString,
     outcome: { type: 'string', enum: ['success', 'denied', 'failure'] },
     details: { type: 'object', additionalProperties: true },
@@ -126,13 +133,13 @@ export const issuedTokenSchema = {
 
 export const pageQuerySchema = {
   limit: { type: 'integer', minimum: 1, maximum: maxPageSize },
-  cursor: { type: 'string', maxLength: 300 },
+  cursor: { type: 'string', maxLength: 300, pattern: noNulPattern },
 } as const;
 
 export const idParamsSchema = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', maxLength: 100 } },
+  properties: { id: { type: 'string', maxLength: 100, pattern: noNulPattern } },
 } as const;
 
 export const createKeyspaceBodySchema = {
@@ -142,7 +149,7 @@ export const createKeyspaceBodySchema = {
   properties: {
     name: keyspaceNameSchema,
     prefix: { type: 'string', pattern: prefixPattern.source, maxLength: 16 },
-    description: { type: 'string', maxLength: 2000 },
+    description: { type: 'string', maxLength: 2000, pattern: noNulPattern },
     scopes: scopeListSchema,
     policy: policySchema,
   },
@@ -154,9 +161,9 @@ export const createTokenBodySchema = {
   required: ['keyspace', 'name'],
   properties: {
     keyspace: keyspaceNameSchema,
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    owner: { type: 'string', minLength: 1, maxLength: 200 },
-    description: { type: 'string', maxLength: 2000 },
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: noNulPattern },
+    owner: { type: 'string', minLength: 1, maxLength: 200, pattern: noNulPattern },
+    description: { type: 'string', maxLength: 2000, pattern: noNulPattern },
     scopes: scopeListSchema,
     expiresAt: isoTime,
     expiresInSeconds: { type: 'integer', minimum: 1, maximum: 3650 * day },
@@ -171,9 +178,9 @@ export const updateTokenBodySchema = {
   additionalProperties: false,
   minProperties: 1,
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    owner: { type: ['string', 'null'], minLength: 1, maxLength: 200 },
-    description: { type: ['string', 'null'], maxLength: 2000 },
+    name: { type: 'string', minLength: 1, maxLength: 200, pattern: noNulPattern },
+    owner: { type: ['string', 'null'], minLength: 1, maxLength: 200, pattern: noNulPattern },
+    description: { type: ['string', 'null'], maxLength: 2000, pattern: noNulPattern },
     metadata: metadataSchema,
   },
 } as const;
@@ -192,7 +199,7 @@ export const reasonBodySchema = (required: boolean) =>
     type: 'object',
     additionalProperties: false,
     required: required ? ['reason'] : [],
-    properties: { reason: { type: 'string', minLength: 1, maxLength: 500 } },
+    properties: { reason: { type: 'string', minLength: 1, maxLength: 500, pattern: noNulPattern } },
   }) as const;
 
 export const verifyBodySchema = {

@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
+import { redactTokens } from '../core/token-format.js';
 import type { ServiceContext } from '../services/context.js';
 import { handleError } from './errors.js';
 import { RequestLogController } from './request-log.js';
@@ -38,7 +39,12 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     logController: new RequestLogController(),
     bodyLimit: bodyLimitBytes,
     genReqId: () => randomUUID(),
+    // Malformed and over-long paths are rejected before routing; this gives them the usual error body.
+    frameworkErrors: handleError,
   });
+
+  // Fastify parses text/plain by default; the API takes only JSON, so any other type gets 415.
+  app.removeContentTypeParser('text/plain');
 
   const { bodyValidator, queryValidator } = createValidators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyValidator : queryValidator).compile(schema));
@@ -46,9 +52,11 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
 
   app.decorateRequest('actor', null);
   app.setErrorHandler(handleError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}; see /openapi.json` } }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    // The path may carry a token pasted in the wrong place, so it is echoed with tokens replaced by their hints.
+    const path = redactTokens(request.url.split('?')[0] ?? '');
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}; see /openapi.json` } });
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -51,7 +51,13 @@ export async function initialise(context: ServiceContext, operator: Actor): Prom
       });
       return {
         result: undefined,
-        audit: { action: 'keyspace.create', target: { type: 'keyspace', id }, keyspace: adminKeyspaceName, outcome: 'success', details: { name: adminKeyspaceName, prefix: adminPrefix } },
+        audit: {
+          action: 'keyspace.create',
+          target: { type: 'keyspace', id },
+          keyspace: adminKeyspaceName,
+          outcome: 'success',
+          details: { name: adminKeyspaceName, prefix: adminPrefix },
+        },
       };
     });
   }

@@ -66,7 +66,13 @@ export async function createKeyspace(context: ServiceContext, actor: Actor, inpu
     await insertKeyspace(transaction, row);
     return {
       result: toKeyspace(row),
-      audit: { action: 'keyspace.create', target: { type: 'keyspace', id: row.id }, keyspace: row.name, outcome: 'success', details: { name: row.name, prefix: row.prefix } },
+      audit: {
+        action: 'keyspace.create',
+        target: { type: 'keyspace', id: row.id },
+        keyspace: row.name,
+        outcome: 'success',
+        details: { name: row.name, prefix: row.prefix },
+      },
     };
   });
 }

@@ -11,7 +11,9 @@ export function encodeCursor(key: string | number): string {
 export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const key = Buffer.from(cursor, 'base64url').toString();
-  if (key.length === 0 || key.length > 200) throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
+  // A key with U+0000 matches no row, and PostgreSQL rejects it in a text comparison.
+  if (key.length === 0 || key.length > 200 || key.includes('\u0000'))
+    throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
   return key;
 }
 

@@ -39,7 +39,7 @@ export class Tessera {
 
     if (!options.databaseUrl) await prepareSqliteDirectory(options.dataDir, create);
     const { keyRing, created } = await loadKeyRing({ masterKey: options.masterKey, dataDir: options.dataDir, create });
-    const { db, dialect } = await openDatabase({ databaseUrl: options.databaseUrl, sqlitePath: join(options.dataDir, databaseFileName) });
+    const { db, dialect } = await openDatabase({ databaseUrl: options.databaseUrl, sqlitePath: join(options.dataDir, databaseFileName), logger });
     const clock = options.clock ?? systemClock;
     try {
       await checkKeyRing(db, keyRing, clock.now());

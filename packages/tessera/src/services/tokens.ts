@@ -3,14 +3,14 @@ import type { Transaction } from 'kysely';
 import { TesseraError, validationError } from '../core/errors.js';
 import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
 import { adminScopes } from '../core/scopes.js';
-import { generateToken, tokenHint } from '../core/token-format.js';
+import { generateToken, redactTokens, tokenHint } from '../core/token-format.js';
 import { hashToken } from '../core/token-hash.js';
 import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
 import type { KeyspaceRow, Schema, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
-import { auditedChange, type AuditRecord } from './audit-trail.js';
+import { auditedChange, recordAudit, type AuditRecord } from './audit-trail.js';
 import { requirePermission, visibleKeyspaces } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
@@ -35,7 +35,8 @@ export interface IssuedToken {
 }
 
 function notFound(id: string): TesseraError {
-  return new TesseraError('NOT_FOUND', `token '${id.slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
+  // Redacted before it is shortened, so a token pasted as the id is never echoed, whole or cut.
+  return new TesseraError('NOT_FOUND', `token '${redactTokens(id).slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
 }
 
 async function requireKeyspace(context: ServiceContext, name: string): Promise<KeyspaceRow> {
@@ -99,6 +100,7 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
       audit: {
         action: 'token.create',
         target: { type: 'token', id: row.id },
+        keyspace: keyspace.name,
         outcome: 'success',
         details: { keyspace: keyspace.name, name: row.name, hint: row.hint },
       },
@@ -129,6 +131,17 @@ function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: str
     state_reason: null,
     state_changed_at: null,
   };
+}
+
+/**
+ * Awaits a committed change to a token, then deletes its cached lookup. Deleting inside the
+ * transaction is not enough, because a verification that reads the row before the commit caches
+ * the old row again. The cache's generation check keeps out lookups still in flight.
+ */
+async function forgetAfterCommit<T>(context: ServiceContext, hash: string, change: Promise<T>): Promise<T> {
+  const result = await change;
+  context.cache.delete(hash);
+  return result;
 }
 
 async function loadVisibleToken(
@@ -194,14 +207,21 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
   if (input.description !== undefined) changes.description = input.description;
   if (input.metadata !== undefined) changes.metadata = JSON.stringify(input.metadata);
 
-  return auditedChange(context, actor, async (transaction, now) => {
+  const updated = auditedChange(context, actor, async (transaction, now) => {
     await updateToken(transaction, id, { ...changes, updated_at: now });
     context.cache.delete(row.hash);
     return {
       result: toToken({ ...row, ...changes, updated_at: now }, now),
-      audit: { action: 'token.update', target: { type: 'token', id }, outcome: 'success', details: { fields: Object.keys(changes).sort() } },
+      audit: {
+        action: 'token.update',
+        target: { type: 'token', id },
+        keyspace: row.keyspace_name,
+        outcome: 'success',
+        details: { fields: Object.keys(changes).sort() },
+      },
     };
   });
+  return forgetAfterCommit(context, row.hash, updated);
 }
 
 type StateChange = 'revoke' | 'disable' | 'enable';
@@ -218,7 +238,7 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
   const row = await loadVisibleToken(context, actor, id, 'tokens:write', action);
   const transition = stateTransitions[change];
 
-  return auditedChange(context, actor, async (transaction, now) => {
+  const changed = auditedChange(context, actor, async (transaction, now) => {
     // Re-read inside the transaction so two concurrent changes cannot both pass the state check.
     const current = (await findTokenById(transaction, id)) ?? row;
     const state = effectiveState(current.state as TokenState, current.expires_at, now);
@@ -231,9 +251,10 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     context.cache.delete(current.hash);
     return {
       result: toToken({ ...current, ...changes }, now),
-      audit: { action, target: { type: 'token', id }, outcome: 'success', details: { reason, hint: current.hint } },
+      audit: { action, target: { type: 'token', id }, keyspace: current.keyspace_name, outcome: 'success', details: { reason, hint: current.hint } },
     };
   });
+  return forgetAfterCommit(context, row.hash, changed);
 }
 
 export interface RotateTokenInput {
@@ -301,6 +322,7 @@ async function rotateWithin(
     audit: {
       action: 'token.rotate',
       target: { type: 'token', id: predecessor.id },
+      keyspace: keyspace.name,
       outcome: 'success',
       details: { successorId: successor.id, hint: successor.hint, gracePeriodSeconds: graceSeconds },
     },
@@ -316,27 +338,36 @@ function successorLifetime(predecessor: TokenRow, policy: KeyspacePolicy, input:
 }
 
 export async function rotateToken(context: ServiceContext, actor: Actor, id: string, input: RotateTokenInput): Promise<RotatedToken> {
-  await loadVisibleToken(context, actor, id, 'tokens:write', 'token.rotate');
-  return auditedChange(context, actor, (transaction, now) => rotateWithin(context, transaction, now, id, input));
+  const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.rotate');
+  const rotated = auditedChange(context, actor, (transaction, now) => rotateWithin(context, transaction, now, id, input));
+  return forgetAfterCommit(context, row.hash, rotated);
 }
 
 /** Lets a token's holder replace it before expiry when its keyspace policy allows self-rotation. */
 export async function selfRotateToken(
   context: ServiceContext,
-  presented: { id: string; keyspace: string },
+  presented: { id: string; keyspace: string; hash: string },
   actor: Actor,
   input: RotateTokenInput,
 ): Promise<RotatedToken> {
   const keyspace = await requireKeyspace(context, presented.keyspace);
   const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
   if (!policy.allowSelfRotation) {
+    await recordAudit(context, actor, {
+      action: 'token.self_rotate',
+      target: { type: 'token', id: presented.id },
+      keyspace: keyspace.name,
+      outcome: 'denied',
+      details: { reason: 'self_rotation_not_allowed' },
+    });
     throw new TesseraError(
       'FORBIDDEN',
       `keyspace '${keyspace.name}' does not allow self-rotation; ask an admin to rotate the token or to set allowSelfRotation in the policy`,
     );
   }
-  return auditedChange(context, actor, async (transaction, now) => {
+  const rotated = auditedChange(context, actor, async (transaction, now) => {
     const { result, audit } = await rotateWithin(context, transaction, now, presented.id, input);
     return { result, audit: { ...audit, action: 'token.self_rotate' } };
   });
+  return forgetAfterCommit(context, presented.hash, rotated);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { artifactsDir } from './artifacts.js';
 
@@ -13,19 +13,34 @@ export function setup(): void {
   for (const dir of [logsDir, secretsDir]) mkdirSync(dir, { recursive: true });
   process.env['TESSERA_TEST_RUN_DIR'] = runDir;
 
-  // Keep the five newest earlier runs for inspection.
+  // Earlier runs stay a day for inspection; a run still going on elsewhere is never that old.
   const runsDir = join(artifactsDir, 'runs');
-  const earlier = readdirSync(runsDir).sort().reverse().slice(6);
-  for (const name of earlier) rmSync(join(runsDir, name), { recursive: true, force: true });
+  const dayAgo = Date.now() - 86_400_000;
+  for (const name of readdirSync(runsDir)) {
+    const path = join(runsDir, name);
+    if (statSync(path).mtimeMs < dayAgo) rmSync(path, { recursive: true, force: true });
+  }
 }
 
-/** Fails the run when any log line written by any test contains any token plaintext a test created. */
+/**
+ * Fails the run when any log line written by any test contains any token plaintext a test created.
+ * Vitest reports an exception thrown here but still exits 0, so the exit code is set as well.
+ */
 export function teardown(): void {
+  try {
+    scanLogs();
+  } catch (error) {
+    process.exitCode = 1;
+    throw error;
+  }
+}
+
+function scanLogs(): void {
   const secrets = new Set<string>();
   if (existsSync(secretsDir)) {
     for (const file of readdirSync(secretsDir)) for (const line of readFileSync(join(secretsDir, file), 'utf8').split('\n')) if (line) secrets.add(line);
   }
-  if (!existsSync(logsDir)) return;
+  if (!existsSync(logsDir)) throw new Error(`the log folder ${logsDir} of this run is gone, so its logs were not searched for token plaintexts`);
 
   for (const file of readdirSync(logsDir)) {
     const text = readFileSync(join(logsDir, file), 'utf8');

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../services/context.js';
 import { listAuditEntries, verifyAuditChain, type AuditListInput } from '../../services/audit-log.js';
 import { actorOf, requireAdminToken } from '../auth.js';
-import { errorSchema, pageOf, pageQuerySchema } from '../schemas.js';
+import { errorSchema, noNulPattern, pageOf, pageQuerySchema } from '../schemas.js';
 
 export function auditRoutes(app: FastifyInstance, context: ServiceContext): void {
   const onRequest = requireAdminToken(context);
@@ -21,9 +21,9 @@ export function auditRoutes(app: FastifyInstance, context: ServiceContext): void
           additionalProperties: false,
           properties: {
             ...pageQuerySchema,
-            action: { type: 'string', maxLength: 100 },
-            targetId: { type: 'string', maxLength: 100 },
-            actorId: { type: 'string', maxLength: 200 },
+            action: { type: 'string', maxLength: 100, pattern: noNulPattern },
+            targetId: { type: 'string', maxLength: 100, pattern: noNulPattern },
+            actorId: { type: 'string', maxLength: 200, pattern: noNulPattern },
             order: { type: 'string', enum: ['asc', 'desc'] },
           },
         },

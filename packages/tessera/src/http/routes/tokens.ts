@@ -22,6 +22,7 @@ import {
   idParamsSchema,
   issuedTokenSchema,
   keyspaceNameSchema,
+  noNulPattern,
   pageOf,
   pageQuerySchema,
   reasonBodySchema,
@@ -75,7 +76,7 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
           properties: {
             ...pageQuerySchema,
             keyspace: keyspaceNameSchema,
-            owner: { type: 'string', maxLength: 200 },
+            owner: { type: 'string', maxLength: 200, pattern: noNulPattern },
             state: { type: 'string', enum: [...tokenStates] },
           },
         },
@@ -100,7 +101,7 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
     },
     async (request, reply) => {
       const { actor, token } = await authenticateHolder(context, request.headers.authorization, request.ip);
-      const rotated = await selfRotateToken(context, { id: token.id, keyspace: token.keyspaceName }, actor, request.body ?? {});
+      const rotated = await selfRotateToken(context, { id: token.id, keyspace: token.keyspaceName, hash: token.hash }, actor, request.body ?? {});
       return reply.status(201).send(rotated);
     },
   );
