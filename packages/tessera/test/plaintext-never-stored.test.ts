@@ -10,7 +10,7 @@ import { databaseFileName } from '../src/services/tessera.js';
 import { rememberSecret } from './support/artifacts.js';
 import { runCli } from './support/cli.js';
 import type { TestDatabase } from './support/databases.js';
-import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
+import { describeEachDatabase, startTestServer, type TestServer, testIf } from './support/fixtures.js';
 
 interface Exchange {
   label: string;
@@ -320,6 +320,7 @@ describeEachDatabase('plaintext never stored', (target) => {
       'token.create denied': 1,
       'token.rotate success': 2,
       'token.self_rotate success': 1,
+      'token.self_rotate denied': 1,
       'token.disable success': 1,
       'token.enable success': 1,
       'token.revoke success': 2,
@@ -374,7 +375,7 @@ describeEachDatabase('plaintext never stored', (target) => {
     }
   });
 
-  test.runIf(target.name === 'sqlite')('SQLite files hold no plaintext', () => {
+  testIf(target.name === 'sqlite')('SQLite files hold no plaintext', () => {
     // The server was running, so the newest pages sat in the write-ahead log. A clean stop checkpoints it.
     expect(sqliteFilesWhileRunning.get(`${databaseFileName}-wal`)?.length ?? 0).toBeGreaterThan(0);
     expect(sqliteFilesAfterStop.has(databaseFileName)).toBe(true);
@@ -394,7 +395,7 @@ describeEachDatabase('plaintext never stored', (target) => {
     }
   });
 
-  test.runIf(target.name === 'sqlite')('SQLite search finds planted plaintext', () => {
+  testIf(target.name === 'sqlite')('SQLite search finds planted plaintext', () => {
     // Positive control: a copy of the database with a plaintext written into it is caught by the same search.
     const copyDir = mkdtempSync(join(tmpdir(), 'tessera-plant-'));
     try {
@@ -412,7 +413,7 @@ describeEachDatabase('plaintext never stored', (target) => {
     }
   });
 
-  test.runIf(target.name === 'postgres')('PostgreSQL tables hold no plaintext', async () => {
+  testIf(target.name === 'postgres')('PostgreSQL tables hold no plaintext', async () => {
     const client = new pg.Client({ connectionString: database.databaseUrl });
     await client.connect();
     try {

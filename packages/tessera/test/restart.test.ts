@@ -8,7 +8,7 @@ import { keyFileName } from '../src/services/key-file.js';
 import { rememberSecret } from './support/artifacts.js';
 import { postgresAdminUrl, type TestDatabase } from './support/databases.js';
 import { FakeClock } from './support/fake-clock.js';
-import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
+import { describeEachDatabase, startTestServer, type TestServer, testIf } from './support/fixtures.js';
 
 const day = 86400;
 
@@ -219,7 +219,7 @@ describeEachDatabase('restart keeps state', (target) => {
     }
   });
 
-  test.runIf(target.name === 'postgres')('server outlives dropped connections', async () => {
+  testIf(target.name === 'postgres')('server outlives dropped connections', async () => {
     // PostgreSQL ends idle connections on a restart, a failover or pg_terminate_backend, and the server must reconnect instead of crashing.
     const databaseName = new URL(database.databaseUrl!).pathname.slice(1);
     const client = new pg.Client({ connectionString: postgresAdminUrl });

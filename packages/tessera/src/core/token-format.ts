@@ -12,7 +12,6 @@ export const checksumLength = 6;
 export const maxPrefixLength = 16;
 export const prefixPattern = /^[a-z][a-z0-9_]{0,15}$/;
 
-const tailPattern = new RegExp(`^[0-9A-Za-z]{${bodyLength + checksumLength}}$`);
 const maxTokenLength = maxPrefixLength + 1 + bodyLength + checksumLength;
 
 /** Any string shaped like a Tessera token, for redaction; the checksum is not checked here. */
@@ -42,25 +41,90 @@ export function generateToken(prefix: string, random: (size: number) => Uint8Arr
   return prefixAndBody + computeChecksum(prefixAndBody);
 }
 
+const underscoreCode = 0x5f;
+const tailLength = bodyLength + checksumLength;
+
+function isLowercaseOrDigitCode(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+}
+
+function base62Digit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  if (code >= 0x41 && code <= 0x5a) return code - 0x41 + 10;
+  if (code >= 0x61 && code <= 0x7a) return code - 0x61 + 36;
+  return -1;
+}
+
+// CRC-32 (IEEE 802.3, the polynomial zlib uses) lookup table for the checksum check below.
+const crcTable = new Int32Array(256);
+for (let byte = 0; byte < 256; byte++) {
+  let crc = byte;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? 0xedb88320 ^ (crc >>> 1) : crc >>> 1;
+  crcTable[byte] = crc;
+}
+
+/**
+ * Computes the CRC-32 of the first `end` characters of `text`. They must all be ASCII, so that
+ * each character code is its UTF-8 byte and the result equals zlib's crc32 of the same string.
+ */
+function asciiCrc32(text: string, end: number): number {
+  let crc = -1;
+  for (let i = 0; i < end; i++) crc = crcTable[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ -1) >>> 0;
+}
+
+/**
+ * Checks a token's shape and checksum without building substrings: the same rules as
+ * `isValidPrefix`, the base62 tail and `computeChecksum`, in one pass over the character codes,
+ * because every verification and every authenticated request starts here.
+ */
+export function checkTokenSyntax(candidate: string): 'OK' | 'MALFORMED' | 'BAD_CHECKSUM' {
+  if (typeof candidate !== 'string' || candidate.length > maxTokenLength) return 'MALFORMED';
+
+  // The body and checksum are base62, so the '_' that ends the prefix sits right before them.
+  const separator = candidate.length - tailLength - 1;
+  if (separator < 1 || candidate.charCodeAt(separator) !== underscoreCode) return 'MALFORMED';
+
+  // Prefix: a lowercase letter, then lowercase letters, digits or single '_', not ending in '_'.
+  const first = candidate.charCodeAt(0);
+  if (first < 0x61 || first > 0x7a) return 'MALFORMED';
+  for (let i = 1; i < separator; i++) {
+    const code = candidate.charCodeAt(i);
+    if (code === underscoreCode) {
+      if (i === separator - 1 || candidate.charCodeAt(i - 1) === underscoreCode) return 'MALFORMED';
+    } else if (!isLowercaseOrDigitCode(code)) {
+      return 'MALFORMED';
+    }
+  }
+
+  for (let i = separator + 1; i < candidate.length; i++) {
+    if (base62Digit(candidate.charCodeAt(i)) < 0) return 'MALFORMED';
+  }
+
+  // Every character is ASCII now. The checksum digits are decoded and compared as a number:
+  // base62 of fixed width is unique, so this equals comparing with computeChecksum's string.
+  let presentedChecksum = 0;
+  for (let i = candidate.length - checksumLength; i < candidate.length; i++) presentedChecksum = presentedChecksum * 62 + base62Digit(candidate.charCodeAt(i));
+  return asciiCrc32(candidate, candidate.length - checksumLength) === presentedChecksum ? 'OK' : 'BAD_CHECKSUM';
+}
+
+/** True when `candidate` has a token's shape and a matching checksum; no database is involved. */
+export function isWellFormedToken(candidate: string): boolean {
+  return checkTokenSyntax(candidate) === 'OK';
+}
+
 /**
  * Splits a token into its parts and checks its checksum, with no database: a mistyped or
  * invented token is rejected here, before any keyed hash or lookup.
  */
 export function parseToken(candidate: string): TokenParseResult {
-  if (typeof candidate !== 'string' || candidate.length > maxTokenLength) return { ok: false, reason: 'MALFORMED' };
+  const syntax = checkTokenSyntax(candidate);
+  if (syntax !== 'OK') return { ok: false, reason: syntax };
 
-  // The body and checksum are base62, so the last '_' always ends the prefix.
-  const separator = candidate.lastIndexOf('_');
-  if (separator < 1) return { ok: false, reason: 'MALFORMED' };
-
+  const separator = candidate.length - tailLength - 1;
   const prefix = candidate.slice(0, separator);
-  const tail = candidate.slice(separator + 1);
-  if (!tailPattern.test(tail) || !isValidPrefix(prefix)) return { ok: false, reason: 'MALFORMED' };
-
-  const body = tail.slice(0, bodyLength);
-  const checksum = tail.slice(bodyLength);
-  if (computeChecksum(`${prefix}_${body}`) !== checksum) return { ok: false, reason: 'BAD_CHECKSUM' };
-
+  const body = candidate.slice(separator + 1, separator + 1 + bodyLength);
+  const checksum = candidate.slice(separator + 1 + bodyLength);
   return { ok: true, token: { prefix, body, checksum } };
 }
 

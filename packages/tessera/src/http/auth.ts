@@ -1,6 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Actor } from '../services/actor.js';
-import { authenticateAdmin } from '../services/authentication.js';
+import { authenticateAdminNow } from '../services/authentication.js';
 import type { ServiceContext } from '../services/context.js';
 
 declare module 'fastify' {
@@ -9,10 +9,30 @@ declare module 'fastify' {
   }
 }
 
-/** An onRequest hook, so authentication precedes body parsing and validation, that admits only requests with a valid admin token; everything else gets 401. */
+/**
+ * An onRequest hook, so authentication precedes body parsing and validation, that admits only
+ * requests with a valid admin token; everything else gets 401. It takes a callback rather than
+ * being async, so that a cached admin token passes without a promise.
+ */
 export function requireAdminToken(context: ServiceContext) {
-  return async function authenticateAdminRequest(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    request.actor = await authenticateAdmin(context, request.headers.authorization, request.ip);
+  return function authenticateAdminRequest(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    let actor: Actor | Promise<Actor>;
+    try {
+      actor = authenticateAdminNow(context, request.headers.authorization, request.ip);
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+
+    if (actor instanceof Promise) {
+      actor.then((admitted) => {
+        request.actor = admitted;
+        done();
+      }, done);
+      return;
+    }
+    request.actor = actor;
+    done();
   };
 }
 

@@ -58,8 +58,10 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}; see /openapi.json` } });
   });
 
-  app.addHook('onSend', async (request, reply) => {
+  // A callback hook, not an async one: it runs on every request, and a promise per request costs.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   await app.register(swagger, {

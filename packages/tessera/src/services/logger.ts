@@ -1,18 +1,24 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { redactTokens } from '../core/token-format.js';
 
-// Shortest string that can hold a token: a one-letter prefix, '_', body and checksum.
-const minimumTokenLength = 51;
+// A token's base62 tail after its '_'; lines without one need no token search.
+const tokenTailPattern = /_[0-9A-Za-z]{49}/;
+// Credential headers as JSON fields. Node lowercases header names, so these spellings are the ones logged.
+const credentialHeaderPattern = /"(authorization|cookie|set-cookie|x-api-key)":"(?:[^"\\]|\\.)*"/g;
 
-/** Replaces token-shaped substrings anywhere in a log object, so a token pasted into a URL or message never reaches a log line. */
-export function scrubTokens(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string') return value.length >= minimumTokenLength ? redactTokens(value) : value;
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => scrubTokens(item, depth + 1));
-
-  const scrubbed: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) scrubbed[key] = scrubTokens(item, depth + 1);
-  return scrubbed;
+/**
+ * Masks secrets in a finished log line: token-shaped substrings become their hints, and credential
+ * headers become "[redacted]". Tokens are letters, digits and '_', which JSON never escapes, so one
+ * pass over the serialised line finds them in every field, message and error, however deeply
+ * nested. Cheap tests come first because every request writes a line.
+ */
+export function redactLogLine(line: string): string {
+  let redacted = line;
+  if (tokenTailPattern.test(redacted)) redacted = redactTokens(redacted);
+  if (redacted.includes('authorization') || redacted.includes('cookie') || redacted.includes('x-api-key')) {
+    redacted = redacted.replace(credentialHeaderPattern, '"$1":"[redacted]"');
+  }
+  return redacted;
 }
 
 export interface LoggerOptions {
@@ -20,19 +26,13 @@ export interface LoggerOptions {
   destination?: DestinationStream | undefined;
 }
 
-/** JSON logs (pino) with authorization headers removed and token-shaped strings masked. */
+/** JSON logs (pino) with credential headers and token-shaped strings masked in every line. */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env['TESSERA_LOG_LEVEL'] ?? 'info',
       base: { service: 'tessera' },
-      redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization', 'req.headers.cookie'], censor: '[redacted]' },
-      formatters: { log: (object) => scrubTokens(object) as Record<string, unknown> },
-      hooks: {
-        logMethod(args, method) {
-          method.apply(this, args.map((argument) => (typeof argument === 'string' ? redactTokens(argument) : argument)) as Parameters<typeof method>);
-        },
-      },
+      hooks: { streamWrite: redactLogLine },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );

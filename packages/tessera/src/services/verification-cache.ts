@@ -10,6 +10,8 @@ export interface CachedToken {
   scopes: string[];
   state: TokenState;
   expiresAt: number | null;
+  /** `expiresAt` as an ISO 8601 string, formatted when the token is cached because every verification returns it. */
+  expiresAtIso: string | null;
   metadata: Record<string, string>;
   adminKeyspaces: string[] | null;
   hint: string;
@@ -36,6 +38,8 @@ export const defaultCacheOptions: VerificationCacheOptions = { maxEntries: 10_00
 export class VerificationCache {
   private readonly entries: LRUCache<string, Lookup>;
   private readonly negativeTtl: number;
+  /** Number of deletes so far; a lookup that read the store before a delete must not cache what it read. */
+  private deletions = 0;
   hits = 0;
   misses = 0;
 
@@ -51,12 +55,23 @@ export class VerificationCache {
     return lookup;
   }
 
-  set(hash: string, token: CachedToken | null): void {
+  /** The current delete count, to read before a store lookup and to pass to `set`. */
+  get generation(): number {
+    return this.deletions;
+  }
+
+  /**
+   * Caches a lookup. When `readGeneration` is given and a delete happened since it was read, the
+   * write is skipped, because the row read may predate the change behind that delete.
+   */
+  set(hash: string, token: CachedToken | null, readGeneration?: number): void {
+    if (readGeneration !== undefined && readGeneration !== this.deletions) return;
     if (token === null) this.entries.set(hash, { token }, { ttl: this.negativeTtl });
     else this.entries.set(hash, { token });
   }
 
   delete(hash: string): void {
+    this.deletions += 1;
     this.entries.delete(hash);
   }
 

@@ -1,4 +1,4 @@
-import { parseToken } from '../core/token-format.js';
+import { isWellFormedToken } from '../core/token-format.js';
 import { hashesEqual, hashToken } from '../core/token-hash.js';
 import { checkToken, type VerifyCode } from '../core/verification.js';
 import type { TokenState } from '../core/token-state.js';
@@ -37,41 +37,73 @@ function toCachedToken(row: TokenWithKeyspace): CachedToken {
     scopes: JSON.parse(row.scopes) as string[],
     state: row.state as TokenState,
     expiresAt: row.expires_at,
+    expiresAtIso: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     adminKeyspaces: row.admin_keyspaces === null ? null : (JSON.parse(row.admin_keyspaces) as string[]),
     hint: row.hint,
   };
 }
 
+/** The outcome of a token lookup: the token, null when none has that hash, or MALFORMED when the checksum fails. */
+export type TokenLookup = CachedToken | 'MALFORMED' | null;
+
 /**
  * Finds the token a plaintext names: checksum first (no lookup for a mistyped or invented
- * token), then the keyed hash under each master key version, the cache, and the store.
+ * token), then the keyed hash under each master key version, the cache, and the store. Returns
+ * the result itself when the checksum or the cache settles it and a promise only when the store
+ * is read, so that a cached token costs no await on the hot path.
  */
-export async function lookupToken(context: ServiceContext, presented: string): Promise<CachedToken | 'MALFORMED' | null> {
-  if (!parseToken(presented).ok) return 'MALFORMED';
+export function lookupToken(context: ServiceContext, presented: string): TokenLookup | Promise<TokenLookup> {
+  if (!isWellFormedToken(presented)) return 'MALFORMED';
+  // Taken before any store read, so that a token changed meanwhile is not cached in its old form.
+  const generation = context.cache.generation;
+  return lookupFromKey(context, presented, 0, null, generation);
+}
 
+/**
+ * Tries the hashing key at `index` and, through the store, the ones after it. `currentHash` is
+ * the hash under the first key once computed; a miss under every key is cached under it.
+ */
+function lookupFromKey(
+  context: ServiceContext,
+  presented: string,
+  index: number,
+  currentHash: string | null,
+  generation: number,
+): TokenLookup | Promise<TokenLookup> {
   const { hashingKeys } = context.keyRing;
-  let currentHash: string | null = null;
-  for (const hashingKey of hashingKeys) {
-    const hash = hashToken(hashingKey, presented);
-    currentHash ??= hash;
-
-    const cached = context.cache.get(hash);
-    if (cached?.token) return cached.token;
-    if (cached && hashingKeys.length === 1) return null;
-
-    const row = await findTokenByHash(context.db, hash);
-    // The store found the row by this hash; the constant-time check is a second guard so that
-    // no comparison of secret-derived bytes anywhere depends on how many of them match.
-    if (row && hashesEqual(row.hash, hash)) {
-      const token = toCachedToken(row);
-      context.cache.set(hash, token);
-      return token;
-    }
+  const hashingKey = hashingKeys[index];
+  if (hashingKey === undefined) {
+    if (currentHash !== null) context.cache.set(currentHash, null, generation);
+    return null;
   }
 
-  if (currentHash !== null) context.cache.set(currentHash, null);
-  return null;
+  const hash = hashToken(hashingKey, presented);
+  const cached = context.cache.get(hash);
+  if (cached?.token) return cached.token;
+  if (cached && hashingKeys.length === 1) return null;
+
+  return lookupInStore(context, presented, index, hash, currentHash ?? hash, generation);
+}
+
+/** Reads the token with `hash` (under key `index`) from the store, and goes on to the next key when there is none. */
+async function lookupInStore(
+  context: ServiceContext,
+  presented: string,
+  index: number,
+  hash: string,
+  currentHash: string,
+  generation: number,
+): Promise<TokenLookup> {
+  const row = await findTokenByHash(context.db, hash);
+  // The store found the row by this hash; the constant-time check is a second guard so that
+  // no comparison of secret-derived bytes anywhere depends on how many of them match.
+  if (row && hashesEqual(row.hash, hash)) {
+    const token = toCachedToken(row);
+    context.cache.set(hash, token, generation);
+    return token;
+  }
+  return lookupFromKey(context, presented, index + 1, currentHash, generation);
 }
 
 /**
@@ -80,7 +112,24 @@ export async function lookupToken(context: ServiceContext, presented: string): P
  * asynchronously; nothing here writes to the database.
  */
 export async function verifyToken(context: ServiceContext, request: VerifyRequest, allowedKeyspaces: readonly string[] | null): Promise<VerifyResult> {
-  const token = await lookupToken(context, request.token);
+  return verifyTokenNow(context, request, allowedKeyspaces);
+}
+
+/**
+ * Does what `verifyToken` does, but returns the result itself on a cache hit and a promise
+ * only when the store is read. The HTTP route uses it to send a cached result without an await.
+ */
+export function verifyTokenNow(
+  context: ServiceContext,
+  request: VerifyRequest,
+  allowedKeyspaces: readonly string[] | null,
+): VerifyResult | Promise<VerifyResult> {
+  const found = lookupToken(context, request.token);
+  if (found instanceof Promise) return found.then((token) => completeVerification(context, request, allowedKeyspaces, token));
+  return completeVerification(context, request, allowedKeyspaces, found);
+}
+
+function completeVerification(context: ServiceContext, request: VerifyRequest, allowedKeyspaces: readonly string[] | null, token: TokenLookup): VerifyResult {
   if (token === 'MALFORMED') return { valid: false, code: 'MALFORMED' };
   if (token === null || (allowedKeyspaces !== null && !allowedKeyspaces.includes(token.keyspaceName))) {
     return { valid: false, code: 'NOT_FOUND' };
@@ -97,7 +146,7 @@ export async function verifyToken(context: ServiceContext, request: VerifyReques
     keyspace: token.keyspaceName,
     owner: token.owner,
     scopes: token.scopes,
-    expiresAt: token.expiresAt === null ? null : new Date(token.expiresAt).toISOString(),
+    expiresAt: token.expiresAtIso,
     metadata: token.metadata,
   };
   if (check.missingScopes) result.missingScopes = check.missingScopes;

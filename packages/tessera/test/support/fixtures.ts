@@ -1,4 +1,4 @@
-import { describe } from 'vitest';
+import { describe, test } from 'vitest';
 import type { Clock } from '../../src/core/clock.js';
 import { localOperator, type Actor } from '../../src/services/actor.js';
 import { initialise } from '../../src/services/bootstrap.js';
@@ -15,6 +15,12 @@ export function describeEachDatabase(name: string, suite: (target: DatabaseTarge
   for (const target of databaseTargets) {
     describe.skipIf(!target.available)(`${name} [${target.name}]`, () => suite(target));
   }
+}
+
+/** Registers a test only where it applies, so a check for one store is not reported as skipped on the other. */
+export function testIf(condition: boolean): typeof test {
+  const skipRegistration = () => {};
+  return condition ? test : (skipRegistration as unknown as typeof test);
 }
 
 export interface TestInstallation {
