@@ -77,9 +77,10 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
   await validateIssueInput(context, keyspace, input);
 
   const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
-  const expiresAt = resolveExpiry(policy, input, context.clock.now());
 
   return auditedChange(context, actor, async (transaction, now) => {
+    // Resolved with the creation time, so a lifetime of N seconds is exactly createdAt + N.
+    const expiresAt = resolveExpiry(policy, input, now);
     const secret = generateToken(keyspace.prefix);
     const row = newTokenRow(context, keyspace, secret, now, {
       name: input.name,
