@@ -187,7 +187,7 @@ describe('usage and runtime errors', () => {
   test('unknown keyspace exits 2', async () => {
     const result = await cli(['token', 'create', '--keyspace', 'nowhere', '--name', 'lost']);
 
-    expectRuntimeError(result, "keyspace: 'nowhere' does not exist");
+    expectRuntimeError(result, "--keyspace (keyspace): 'nowhere' does not exist");
   });
 
   test('uninitialised data directory exits 2', async () => {

@@ -19,9 +19,32 @@ class ExitSignal extends Error {
   }
 }
 
+// API field names in messages, and the CLI options a person typed for them.
+const optionsByField: Record<string, string> = {
+  expiresInSeconds: '--expires-in',
+  expiresAt: '--expires-at',
+  neverExpires: '--never-expires',
+  gracePeriodSeconds: '--grace-period',
+  maxLifetimeSeconds: '--max-lifetime',
+  scopes: '--scope',
+  adminKeyspaces: '--admin-keyspace',
+  keyspace: '--keyspace',
+  prefix: '--prefix',
+  owner: '--owner',
+  metadata: '--metadata',
+  reason: '--reason',
+};
+
+/** Names the CLI option in a message that starts with an API field, e.g. "body.expiresInSeconds: …". */
+export function withOptionName(message: string): string {
+  const match = /^(?:body\.)?(?:policy\.)?([A-Za-z]+)(\[\d+\])?: /.exec(message);
+  const option = match ? optionsByField[match[1]!] : undefined;
+  return option ? `${option} (${match![0].slice(0, -2)}): ${message.slice(match![0].length)}` : message;
+}
+
 function reportError(error: unknown, json: boolean): void {
   const code = error instanceof TesseraError ? error.code : 'INTERNAL';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = withOptionName(error instanceof Error ? error.message : String(error));
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   process.stderr.write(`tessera: ${message}\n`);
 }

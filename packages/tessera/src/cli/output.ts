@@ -23,7 +23,7 @@ export function printDetails(rows: [string, string | number | null][]): void {
   process.stdout.write(`${table.toString()}\n`);
 }
 
-function shortTime(iso: string | null): string | null {
+export function shortTime(iso: string | null): string | null {
   return iso === null ? null : iso.replace('T', ' ').replace(/:\d\d\.\d+Z$/, 'Z');
 }
 

@@ -9,6 +9,9 @@ interface ErrorBody {
 
 /** Calls a Tessera server's HTTP API with an admin token. */
 export function createRemoteClient(baseUrl: string, adminToken: string): TesseraClient {
+  if (!/^https?:\/\//.test(baseUrl)) {
+    throw new TesseraError('VALIDATION_FAILED', `--url: '${baseUrl}' has no scheme; use e.g. http://127.0.0.1:8470`, { field: 'url' });
+  }
   const root = baseUrl.replace(/\/+$/, '');
 
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

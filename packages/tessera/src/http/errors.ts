@@ -1,7 +1,16 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { TesseraError, type ErrorCode } from '../core/errors.js';
-import { redactTokens } from '../core/token-format.js';
-import { noNulPattern } from './schemas.js';
+import { prefixPattern, redactTokens } from '../core/token-format.js';
+import { keyspaceNamePattern } from '../services/keyspaces.js';
+import {
+  createKeyspaceBodySchema,
+  createTokenBodySchema,
+  noNulPattern,
+  policySchema,
+  rotateBodySchema,
+  updateTokenBodySchema,
+  verifyBodySchema,
+} from './schemas.js';
 
 interface ValidationIssue {
   keyword: string;
@@ -26,11 +35,12 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
   const params = issue.params;
   if (issue.propertyName !== undefined) return describeKeyIssue(field, issue);
   switch (issue.keyword) {
-    case 'additionalProperties':
-      return {
-        field: `${field}.${String(params['additionalProperty'])}`,
-        message: `${field}.${String(params['additionalProperty'])}: unknown field; remove it (see /openapi.json)`,
-      };
+    case 'additionalProperties': {
+      const unknown = String(params['additionalProperty']);
+      const suggestion = closestFieldName(unknown);
+      const fix = suggestion ? `did you mean '${suggestion}'?` : 'remove it (see /openapi.json)';
+      return { field: `${field}.${unknown}`, message: `${field}.${unknown}: unknown field; ${fix}` };
+    }
     case 'required':
       return { field: `${field}.${String(params['missingProperty'])}`, message: `${field}.${String(params['missingProperty'])}: is required` };
     case 'type':
@@ -53,7 +63,10 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
     case 'pattern':
       if (params['pattern'] === noNulPattern) return { field, message: `${field}: must not contain the NUL character (U+0000); remove it` };
       if (field.includes('scopes')) return { field, message: `${field}: is not a scope; use resource:action in lowercase, e.g. invoices:read` };
-      return { field, message: `${field}: has invalid characters; it must match ${String(params['pattern'])}` };
+      return {
+        field,
+        message: `${field}: ${patternDescriptions.get(String(params['pattern'])) ?? `has invalid characters; it must match ${String(params['pattern'])}`}`,
+      };
     case 'format':
       // The only fields with an IP format accept either family; Ajv reports the first alternative.
       if (params['format'] === 'ipv4' || params['format'] === 'ipv6') return { field, message: `${field}: must be an IPv4 or IPv6 address` };
@@ -68,6 +81,49 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
     default:
       return { field, message: `${field}: ${issue.message ?? 'is invalid'}` };
   }
+}
+
+// What the named patterns allow, in words, for messages a person can act on without reading a regex.
+const patternDescriptions = new Map<string, string>([
+  [keyspaceNamePattern.source, "use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63 characters"],
+  [prefixPattern.source, "use a lowercase letter, then lowercase letters, digits or single '_', at most 16 characters"],
+]);
+
+// Every field name the request bodies accept, to suggest the intended one for a misspelt field.
+const knownFieldNames = [
+  ...new Set(
+    [createKeyspaceBodySchema, createTokenBodySchema, updateTokenBodySchema, rotateBodySchema, verifyBodySchema, policySchema].flatMap((schema) =>
+      Object.keys(schema.properties),
+    ),
+  ),
+];
+
+/** Returns the accepted field name a misspelt one most likely meant: a prefix of it, or one or two edits away. */
+export function closestFieldName(unknown: string): string | null {
+  const lower = unknown.toLowerCase();
+  const byPrefix = knownFieldNames.find((name) => lower.length >= 3 && name.toLowerCase().startsWith(lower));
+  if (byPrefix) return byPrefix;
+
+  let best: { name: string; distance: number } | null = null;
+  for (const name of knownFieldNames) {
+    const distance = editDistance(lower, name.toLowerCase());
+    if (distance <= 2 && (best === null || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name ?? null;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions, each costing one. */
+function editDistance(left: string, right: string): number {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= left.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= right.length; j++) {
+      const substitution = previous[j - 1]! + (left[i - 1] === right[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[right.length]!;
 }
 
 /** Describes a violation in an object's key, such as a metadata key, without quoting the key. */

@@ -6,6 +6,7 @@ import { localOperator } from '../services/actor.js';
 import { initialise, isInitialised } from '../services/bootstrap.js';
 import { createLogger } from '../services/logger.js';
 import { Tessera, type OpenOptions } from '../services/tessera.js';
+import { watchExternalChanges } from '../services/external-changes.js';
 import { buildServer } from './server.js';
 
 export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
@@ -33,26 +34,37 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = options.logger ?? createLogger();
   const tessera = await Tessera.open({ ...options, create: true, logger });
 
+  // Listen first: if the port is taken, nothing is initialised, so the first admin token is never
+  // created without being printed.
+  const app = await buildServer(tessera.context, logger);
+  const host = options.host ?? defaultHost;
+  const requestedPort = options.port ?? defaultPort;
+  try {
+    await app.listen({ host, port: requestedPort });
+  } catch (error) {
+    await tessera.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new TesseraError('CONFIGURATION_INVALID', `port ${requestedPort} on ${host} is already in use; stop the other process or pass --port`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+
   let initialAdminToken: string | null = null;
   try {
     if (!(await isInitialised(tessera.context))) initialAdminToken = (await initialise(tessera.context, localOperator())).secret;
   } catch (error) {
     // Another node of the same PostgreSQL database may have initialised it a moment earlier.
     if (!(error instanceof TesseraError && error.code === 'ALREADY_INITIALISED')) {
+      await app.close();
       await tessera.close();
       throw error;
     }
   }
 
-  const app = await buildServer(tessera.context, logger);
-  const host = options.host ?? defaultHost;
-  try {
-    await app.listen({ host, port: options.port ?? defaultPort });
-  } catch (error) {
-    await tessera.close();
-    throw error;
-  }
   tessera.context.usage.start();
+  const externalChanges = watchExternalChanges(tessera.context);
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -65,6 +77,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url: `http://${urlHost}:${port}`,
     initialAdminToken,
     async close() {
+      externalChanges.stop();
       await app.close();
       await tessera.close();
       logger.info('tessera stopped');

@@ -243,8 +243,9 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     // Re-read inside the transaction so two concurrent changes cannot both pass the state check.
     const current = (await findTokenById(transaction, id)) ?? row;
     const state = effectiveState(current.state as TokenState, current.expires_at, now);
+    if (state === transition.to) throw new TesseraError('CONFLICT', `token '${id}' is already ${state}`);
     if (!transition.from.includes(state)) {
-      throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${change}d; only ${transition.from.join(' or ')} tokens can`);
+      throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${change}d; ${change} applies to ${transition.from.join(', ')} tokens`);
     }
 
     const changes = { state: transition.to, state_reason: reason, state_changed_at: now, updated_at: now };

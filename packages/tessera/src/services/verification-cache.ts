@@ -75,6 +75,12 @@ export class VerificationCache {
     this.entries.delete(hash);
   }
 
+  /** Drops every entry, for a change made outside this process that names no single token. */
+  clear(): void {
+    this.deletions += 1;
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -21,7 +21,7 @@ export function registerKeyspaceCommands(program: Command, withClient: WithClien
   keyspace
     .command('create <name>')
     .description('create a keyspace')
-    .requiredOption('--prefix <prefix>', 'token prefix: lowercase letters, digits and _, at most 16 characters')
+    .requiredOption('--prefix <prefix>', 'token prefix: lowercase letters, digits and _, at most 16 characters (required)')
     .option('--description <text>', 'what the keyspace is for')
     .option('--scope <scopes>', 'allowed scope, repeatable or comma-separated (default: any resource:action)', collect)
     .option('--max-lifetime <duration>', 'longest token lifetime, e.g. 90d', durationOption)

@@ -35,7 +35,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
 
   program
     .command('serve')
-    .description('serve the HTTP API and dashboard; the first start on an empty data directory also initialises it')
+    .description('serve the HTTP API; the first start on an empty data directory also initialises it')
     .addOption(new Option('--host <address>', 'address to listen on').env('TESSERA_HOST').default(defaultHost))
     .addOption(new Option('--port <number>', 'TCP port to listen on; 0 picks a free one').env('TESSERA_PORT').argParser(portOption).default(defaultPort))
     .action(async (commandOptions: { host: string; port: number }) => {
@@ -53,7 +53,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
       // The first admin token goes to standard error, never through the logger, so no log line contains it.
       if (server.initialAdminToken) {
         process.stderr.write(
-          `\nTessera initialised. Admin token (shown once; store it now):\n\n  ${server.initialAdminToken}\n\nTry: curl -H "Authorization: Bearer $TESSERA_TOKEN" ${server.url}/v1/keyspaces\n\n`,
+          `\nTessera initialised. Admin token (shown once; store it now):\n\n  ${server.initialAdminToken}\n\nTry: export TESSERA_TOKEN=<the token above>\n     curl -H "Authorization: Bearer $TESSERA_TOKEN" ${server.url}/v1/keyspaces\n\n`,
         );
       }
 

@@ -1,9 +1,10 @@
 import { Option, type Command } from 'commander';
 import { tokenStates, type TokenState } from '../../core/token-state.js';
 import type { TesseraClient } from '../client.js';
-import { printDetails, printJson, printToken, printTokenList } from '../output.js';
+import { printDetails, printJson, printToken, printTokenList, shortTime } from '../output.js';
 import { collect, collectMetadata, durationOption, type GlobalOptions } from '../settings.js';
 import type { Token } from '../../services/views.js';
+import { TesseraError } from '../../core/errors.js';
 
 type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;
 
@@ -37,8 +38,8 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
   token
     .command('create')
     .description('issue a token; its secret is printed once')
-    .requiredOption('--keyspace <name>', 'keyspace to issue in')
-    .requiredOption('--name <name>', 'a name that says what uses the token')
+    .requiredOption('--keyspace <name>', 'keyspace to issue in (required)')
+    .requiredOption('--name <name>', 'a name that says what uses the token (required)')
     .option('--owner <owner>', 'person or team accountable for it')
     .option('--description <text>', 'why the token exists')
     .option('--scope <scopes>', 'granted scope, repeatable or comma-separated', collect)
@@ -124,7 +125,7 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
   ] as const;
   for (const { change, description, reason } of stateCommands) {
     const command = token.command(`${change} <id>`).description(description);
-    if (reason === 'required') command.requiredOption('--reason <text>', 'why; recorded in the audit log');
+    if (reason === 'required') command.requiredOption('--reason <text>', 'why; recorded in the audit log (required)');
     if (reason === 'optional') command.option('--reason <text>', 'why; recorded in the audit log');
     command.action((id: string, options: { reason?: string }) =>
       withClient(async (client, globals) => {
@@ -143,6 +144,8 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
     .action((presented: string | undefined, options: { scope?: string[]; ip?: string }) =>
       withClient(async (client, globals) => {
         const secret = presented === undefined || presented === '-' ? await readStandardInput() : presented;
+        if (secret === '')
+          throw new TesseraError('VALIDATION_FAILED', 'no token given: pass it as an argument or on standard input, e.g. tessera token verify - < token.txt');
         const result = await client.verifyToken({ token: secret, scopes: options.scope, ip: options.ip });
         if (globals.json) printJson(result);
         else
@@ -152,7 +155,7 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
             ['keyspace', result.keyspace ?? null],
             ['owner', result.owner ?? null],
             ['scopes', result.scopes?.join(' ') || null],
-            ['expires', result.expiresAt ?? null],
+            ['expires', result.expiresAt === undefined ? null : (shortTime(result.expiresAt) ?? 'never')],
             ['missing scopes', result.missingScopes?.join(' ') ?? null],
           ]);
         return result.valid ? 0 : 1;
