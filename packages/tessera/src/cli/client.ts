@@ -1,3 +1,4 @@
+import type { GlobalOptions } from './settings.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
 import type { IssuedToken, IssueTokenInput, RotatedToken, RotateTokenInput, TokenListInput } from '../services/tokens.js';
@@ -18,3 +19,6 @@ export interface TesseraClient {
   exportAudit(): AsyncIterable<AuditEntry>;
   close(): Promise<void>;
 }
+
+/** Runs a command with an open client; a returned number other than 0 becomes the exit code. */
+export type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;

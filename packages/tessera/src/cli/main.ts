@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TesseraError } from '../core/errors.js';
 import { Tessera } from '../services/tessera.js';
-import type { TesseraClient } from './client.js';
+import type { TesseraClient, WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
 import { registerServerCommands } from './commands/server.js';
@@ -77,7 +77,7 @@ export function createProgram(): Command {
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
-  const withClient = async (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>): Promise<void> => {
+  const withClient: WithClient = async (run) => {
     const options = globals();
     const client = await openClient(options);
     let exitCode: number | void;

@@ -2,11 +2,8 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import type { TesseraClient } from '../client.js';
+import type { WithClient } from '../client.js';
 import { printJson } from '../output.js';
-import type { GlobalOptions } from '../settings.js';
-
-type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;
 
 async function writeLine(stream: Writable, line: string): Promise<void> {
   if (!stream.write(line)) await once(stream, 'drain');

@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
-import type { TesseraClient } from '../client.js';
+import type { WithClient } from '../client.js';
 import { printJson, printKeyspaces } from '../output.js';
-import { collect, durationOption, type GlobalOptions } from '../settings.js';
-
-type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;
+import { collect, durationOption } from '../settings.js';
 
 interface CreateOptions {
   prefix: string;

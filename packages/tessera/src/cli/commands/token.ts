@@ -1,12 +1,10 @@
 import { Option, type Command } from 'commander';
 import { tokenStates, type TokenState } from '../../core/token-state.js';
-import type { TesseraClient } from '../client.js';
+import type { WithClient } from '../client.js';
 import { printDetails, printJson, printToken, printTokenList, shortTime } from '../output.js';
-import { collect, collectMetadata, durationOption, type GlobalOptions } from '../settings.js';
+import { collect, collectMetadata, durationOption } from '../settings.js';
 import type { Token } from '../../services/views.js';
 import { TesseraError } from '../../core/errors.js';
-
-type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;
 
 interface CreateOptions {
   keyspace: string;
