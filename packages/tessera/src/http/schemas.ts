@@ -198,7 +198,7 @@ export const reasonBodySchema = (required: boolean) =>
   ({
     type: 'object',
     additionalProperties: false,
-    required: required ? ['reason'] : [],
+    ...(required && { required: ['reason'] }),
     properties: { reason: { type: 'string', minLength: 1, maxLength: 500, pattern: noNulPattern } },
   }) as const;
 

@@ -68,6 +68,8 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     // Components keep their $id as name (Token, Keyspace, AuditEntry) instead of def-0, def-1.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => (typeof json['$id'] === 'string' ? json['$id'] : `def-${index}`) },
     openapi: {
+      // 3.1 schemas are JSON Schema, so the request schemas are published as they are enforced.
+      openapi: '3.1.0',
       info: { title: 'Tessera', version: '0.1.0', description: 'Issue, verify, rotate, revoke and audit API tokens.' },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'an admin token' } } },
     },
