@@ -3,7 +3,8 @@ import { rememberSecret } from './support/artifacts.js';
 import { FakeClock } from './support/fake-clock.js';
 import { describeEachDatabase, openInstallation, startTestServer, type TestServer } from './support/fixtures.js';
 import { createKeyspace } from '../src/services/keyspaces.js';
-import { issueToken, rotateToken } from '../src/services/tokens.js';
+import { rotateToken } from '../src/services/rotation.js';
+import { issueToken } from '../src/services/tokens.js';
 import { verifyToken } from '../src/services/verifier.js';
 
 // The load is bounded three ways: real time, total request count and requests in flight.

@@ -1,7 +1,8 @@
 import type { GlobalOptions } from './settings.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
-import type { IssuedToken, IssueTokenInput, RotatedToken, RotateTokenInput, TokenListInput } from '../services/tokens.js';
+import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
+import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/tokens.js';
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
 import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
 

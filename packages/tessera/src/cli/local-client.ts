@@ -2,7 +2,8 @@ import { localOperator } from '../services/actor.js';
 import { exportAuditEntries, verifyAuditChain } from '../services/audit-log.js';
 import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
 import type { Tessera } from '../services/tessera.js';
-import { changeTokenState, getToken, issueToken, listTokens, rotateToken } from '../services/tokens.js';
+import { rotateToken } from '../services/rotation.js';
+import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
 

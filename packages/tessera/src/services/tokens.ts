@@ -1,5 +1,4 @@
 import { v7 as uuidv7 } from 'uuid';
-import type { Transaction } from 'kysely';
 import { TesseraError, validationError } from '../core/errors.js';
 import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
 import { adminScopes } from '../core/scopes.js';
@@ -7,10 +6,10 @@ import { generateToken, redactTokens, tokenHint } from '../core/token-format.js'
 import { hashToken } from '../core/token-hash.js';
 import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
-import type { KeyspaceRow, Schema, TokenRow } from '../store/schema.js';
+import type { KeyspaceRow, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
-import { auditedChange, recordAudit, type AuditRecord } from './audit-trail.js';
+import { auditedChange } from './audit-trail.js';
 import { requirePermission, visibleKeyspaces } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
@@ -34,12 +33,12 @@ export interface IssuedToken {
   token: Token;
 }
 
-function notFound(id: string): TesseraError {
+export function notFound(id: string): TesseraError {
   // Redacted before it is shortened, so a token pasted as the id is never echoed, whole or cut.
   return new TesseraError('NOT_FOUND', `token '${redactTokens(id).slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
 }
 
-async function requireKeyspace(context: ServiceContext, name: string): Promise<KeyspaceRow> {
+export async function requireKeyspace(context: ServiceContext, name: string): Promise<KeyspaceRow> {
   const keyspace = await findKeyspaceByName(context.db, name);
   if (!keyspace)
     throw new TesseraError('NOT_FOUND', `keyspace: '${name.slice(0, 80)}' does not exist; create it first or check the name`, { field: 'keyspace' });
@@ -109,12 +108,12 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
   });
 }
 
-type InheritedFields = Pick<
+export type InheritedFields = Pick<
   TokenRow,
   'name' | 'owner' | 'description' | 'scopes' | 'expires_at' | 'metadata' | 'created_by' | 'predecessor_id' | 'admin_keyspaces'
 >;
 
-function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: string, now: number, fields: InheritedFields): TokenRow {
+export function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: string, now: number, fields: InheritedFields): TokenRow {
   const hashingKey = context.keyRing.current;
   return {
     ...fields,
@@ -139,13 +138,13 @@ function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: str
  * transaction is not enough, because a verification that reads the row before the commit caches
  * the old row again. The cache's generation check keeps out lookups still in flight.
  */
-async function forgetAfterCommit<T>(context: ServiceContext, hash: string, change: Promise<T>): Promise<T> {
+export async function forgetAfterCommit<T>(context: ServiceContext, hash: string, change: Promise<T>): Promise<T> {
   const result = await change;
   context.cache.delete(hash);
   return result;
 }
 
-async function loadVisibleToken(
+export async function loadVisibleToken(
   context: ServiceContext,
   actor: Actor,
   id: string,
@@ -155,7 +154,7 @@ async function loadVisibleToken(
   const row = await findTokenById(context.db, id);
   // A token in a keyspace the actor cannot see reads as absent, so ids reveal nothing.
   const visible = visibleKeyspaces(actor);
-  if (!row || (visible !== null && !visible.includes(row.keyspace_name) && !actor.scopes.includes('admin'))) throw notFound(id);
+  if (!row || (visible !== null && !visible.includes(row.keyspace_name))) throw notFound(id);
   await requirePermission(context, actor, { scope, keyspace: row.keyspace_name, action, target: { type: 'token', id } });
   return row;
 }
@@ -257,119 +256,4 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     };
   });
   return forgetAfterCommit(context, row.hash, changed);
-}
-
-export interface RotateTokenInput {
-  /** How long the predecessor keeps verifying; defaults to the keyspace policy's grace period. */
-  gracePeriodSeconds?: number | undefined;
-  expiresInSeconds?: number | undefined;
-}
-
-export interface RotatedToken extends IssuedToken {
-  predecessor: Token;
-}
-
-/**
- * Replaces a token with a successor of the same owner, scopes and metadata. The predecessor's
- * expiry becomes min(its expiry, now + grace period), so both verify until then.
- */
-async function rotateWithin(
-  context: ServiceContext,
-  transaction: Transaction<Schema>,
-  now: number,
-  id: string,
-  input: RotateTokenInput,
-): Promise<{ result: RotatedToken; audit: AuditRecord }> {
-  const predecessor = await findTokenById(transaction, id);
-  if (!predecessor) throw notFound(id);
-  const keyspace = await findKeyspaceByName(transaction, predecessor.keyspace_name);
-  if (!keyspace) throw notFound(id);
-
-  const state = effectiveState(predecessor.state as TokenState, predecessor.expires_at, now);
-  if (state !== 'active') throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be rotated; issue a new token instead`);
-  if (predecessor.successor_id !== null) {
-    throw new TesseraError('CONFLICT', `token '${id}' was already rotated to '${predecessor.successor_id}'; rotate the successor instead`);
-  }
-
-  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
-  const graceSeconds = input.gracePeriodSeconds ?? policy.gracePeriodSeconds;
-  const successorExpiry = resolveExpiry(policy, successorLifetime(predecessor, policy, input), now);
-
-  const secret = generateToken(keyspace.prefix);
-  const successor = newTokenRow(context, keyspace, secret, now, {
-    name: predecessor.name,
-    owner: predecessor.owner,
-    description: predecessor.description,
-    scopes: predecessor.scopes,
-    expires_at: successorExpiry,
-    metadata: predecessor.metadata,
-    created_by: predecessor.created_by,
-    predecessor_id: predecessor.id,
-    admin_keyspaces: predecessor.admin_keyspaces,
-  });
-  await insertToken(transaction, successor);
-
-  const graceEnd = now + graceSeconds * 1000;
-  const predecessorExpiry = predecessor.expires_at === null ? graceEnd : Math.min(predecessor.expires_at, graceEnd);
-  const predecessorChanges = { successor_id: successor.id, expires_at: predecessorExpiry, updated_at: now };
-  await updateToken(transaction, predecessor.id, predecessorChanges);
-  context.cache.delete(predecessor.hash);
-
-  return {
-    result: {
-      secret,
-      token: toToken({ ...successor, keyspace_name: keyspace.name }, now),
-      predecessor: toToken({ ...predecessor, ...predecessorChanges }, now),
-    },
-    audit: {
-      action: 'token.rotate',
-      target: { type: 'token', id: predecessor.id },
-      keyspace: keyspace.name,
-      outcome: 'success',
-      details: { successorId: successor.id, hint: successor.hint, gracePeriodSeconds: graceSeconds },
-    },
-  };
-}
-
-/** Returns the successor's lifetime: the predecessor's original lifetime, unless the request sets another. */
-function successorLifetime(predecessor: TokenRow, policy: KeyspacePolicy, input: RotateTokenInput): ExpiryRequest {
-  if (input.expiresInSeconds !== undefined) return { expiresInSeconds: input.expiresInSeconds };
-  if (predecessor.expires_at === null) return { neverExpires: true };
-  const lifetimeSeconds = Math.floor((predecessor.expires_at - predecessor.created_at) / 1000);
-  return { expiresInSeconds: Math.min(Math.max(lifetimeSeconds, 1), policy.maxLifetimeSeconds) };
-}
-
-export async function rotateToken(context: ServiceContext, actor: Actor, id: string, input: RotateTokenInput): Promise<RotatedToken> {
-  const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.rotate');
-  const rotated = auditedChange(context, actor, (transaction, now) => rotateWithin(context, transaction, now, id, input));
-  return forgetAfterCommit(context, row.hash, rotated);
-}
-
-/** Lets a token's holder replace it before expiry when its keyspace policy allows self-rotation. */
-export async function selfRotateToken(
-  context: ServiceContext,
-  presented: { id: string; keyspace: string; hash: string },
-  actor: Actor,
-  input: RotateTokenInput,
-): Promise<RotatedToken> {
-  const keyspace = await requireKeyspace(context, presented.keyspace);
-  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
-  if (!policy.allowSelfRotation) {
-    await recordAudit(context, actor, {
-      action: 'token.self_rotate',
-      target: { type: 'token', id: presented.id },
-      keyspace: keyspace.name,
-      outcome: 'denied',
-      details: { reason: 'self_rotation_not_allowed' },
-    });
-    throw new TesseraError(
-      'FORBIDDEN',
-      `keyspace '${keyspace.name}' does not allow self-rotation; ask an admin to rotate the token or to set allowSelfRotation in the policy`,
-    );
-  }
-  const rotated = auditedChange(context, actor, async (transaction, now) => {
-    const { result, audit } = await rotateWithin(context, transaction, now, presented.id, input);
-    return { result, audit: { ...audit, action: 'token.self_rotate' } };
-  });
-  return forgetAfterCommit(context, presented.hash, rotated);
 }

@@ -3,18 +3,8 @@ import type { TokenState } from '../../core/token-state.js';
 import { tokenStates } from '../../core/token-state.js';
 import type { ServiceContext } from '../../services/context.js';
 import { authenticateHolder } from '../../services/authentication.js';
-import {
-  changeTokenState,
-  getToken,
-  issueToken,
-  listTokens,
-  rotateToken,
-  selfRotateToken,
-  updateTokenDetails,
-  type IssueTokenInput,
-  type RotateTokenInput,
-  type UpdateTokenInput,
-} from '../../services/tokens.js';
+import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails, type IssueTokenInput, type UpdateTokenInput } from '../../services/tokens.js';
+import { rotateToken, selfRotateToken, type RotateTokenInput } from '../../services/rotation.js';
 import { actorOf, requireAdminToken } from '../auth.js';
 import {
   createTokenBodySchema,
