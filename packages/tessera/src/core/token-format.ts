@@ -141,3 +141,18 @@ export function redactTokens(text: string): string {
 }
 
 export { base62Pattern };
+
+/**
+ * Masks tokens in free text a person typed (a name, description, reason or metadata value) before
+ * it is stored. Someone revoking a leaked token often pastes it into the reason; the database and
+ * audit log then keep its hint, never the token.
+ */
+export function maskTokensInText<T extends string | null | undefined>(text: T): T {
+  return (typeof text === 'string' ? redactTokens(text) : text) as T;
+}
+
+/** Masks tokens in every value of a metadata object. */
+export function maskTokensInMetadata(metadata: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (metadata === undefined) return undefined;
+  return Object.fromEntries(Object.entries(metadata).map(([key, value]) => [redactTokens(key), redactTokens(value)]));
+}

@@ -1,7 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { TesseraError, validationError } from '../core/errors.js';
 import { defaultPolicy, type KeyspacePolicy } from '../core/policy.js';
-import { isValidPrefix } from '../core/token-format.js';
+import { isValidPrefix, maskTokensInText } from '../core/token-format.js';
 import { maxScopes, scopePattern } from '../core/scopes.js';
 import { findKeyspaceByName, findKeyspaceByPrefix, insertKeyspace, listKeyspaces as listKeyspaceRows } from '../store/keyspace-repository.js';
 import type { KeyspaceRow } from '../store/schema.js';
@@ -57,7 +57,7 @@ export async function createKeyspace(context: ServiceContext, actor: Actor, inpu
       id: uuidv7(),
       name: input.name,
       prefix: input.prefix,
-      description: input.description ?? null,
+      description: maskTokensInText(input.description ?? null),
       scopes: JSON.stringify([...new Set(input.scopes ?? [])]),
       policy: JSON.stringify({ ...defaultPolicy, ...input.policy }),
       created_at: now,

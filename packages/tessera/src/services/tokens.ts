@@ -2,7 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { TesseraError, validationError } from '../core/errors.js';
 import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
 import { adminScopes } from '../core/scopes.js';
-import { generateToken, redactTokens, tokenHint } from '../core/token-format.js';
+import { generateToken, maskTokensInMetadata, maskTokensInText, redactTokens, tokenHint } from '../core/token-format.js';
 import { hashToken } from '../core/token-hash.js';
 import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
@@ -82,12 +82,12 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
     const expiresAt = resolveExpiry(policy, input, now);
     const secret = generateToken(keyspace.prefix);
     const row = newTokenRow(context, keyspace, secret, now, {
-      name: input.name,
-      owner: input.owner ?? null,
-      description: input.description ?? null,
+      name: maskTokensInText(input.name),
+      owner: maskTokensInText(input.owner ?? null),
+      description: maskTokensInText(input.description ?? null),
       scopes: JSON.stringify([...new Set(input.scopes)]),
       expires_at: expiresAt,
-      metadata: JSON.stringify(input.metadata ?? {}),
+      metadata: JSON.stringify(maskTokensInMetadata(input.metadata) ?? {}),
       created_by: actor.id,
       predecessor_id: null,
       admin_keyspaces: input.adminKeyspaces === undefined ? null : JSON.stringify(input.adminKeyspaces),
@@ -202,10 +202,10 @@ export interface UpdateTokenInput {
 export async function updateTokenDetails(context: ServiceContext, actor: Actor, id: string, input: UpdateTokenInput): Promise<Token> {
   const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.update');
   const changes: Partial<TokenRow> = {};
-  if (input.name !== undefined) changes.name = input.name;
-  if (input.owner !== undefined) changes.owner = input.owner;
-  if (input.description !== undefined) changes.description = input.description;
-  if (input.metadata !== undefined) changes.metadata = JSON.stringify(input.metadata);
+  if (input.name !== undefined) changes.name = maskTokensInText(input.name);
+  if (input.owner !== undefined) changes.owner = maskTokensInText(input.owner);
+  if (input.description !== undefined) changes.description = maskTokensInText(input.description);
+  if (input.metadata !== undefined) changes.metadata = JSON.stringify(maskTokensInMetadata(input.metadata));
 
   const updated = auditedChange(context, actor, async (transaction, now) => {
     await updateToken(transaction, id, { ...changes, updated_at: now });
@@ -247,12 +247,19 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
       throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${change}d; ${change} applies to ${transition.from.join(', ')} tokens`);
     }
 
-    const changes = { state: transition.to, state_reason: reason, state_changed_at: now, updated_at: now };
+    const maskedReason = maskTokensInText(reason);
+    const changes = { state: transition.to, state_reason: maskedReason, state_changed_at: now, updated_at: now };
     await updateToken(transaction, id, changes);
     context.cache.delete(current.hash);
     return {
       result: toToken({ ...current, ...changes }, now),
-      audit: { action, target: { type: 'token', id }, keyspace: current.keyspace_name, outcome: 'success', details: { reason, hint: current.hint } },
+      audit: {
+        action,
+        target: { type: 'token', id },
+        keyspace: current.keyspace_name,
+        outcome: 'success',
+        details: { reason: maskedReason, hint: current.hint },
+      },
     };
   });
   return forgetAfterCommit(context, row.hash, changed);
