@@ -121,7 +121,7 @@ describeEachDatabase('store conformance', (target) => {
   });
 
   test('concurrent audit appends keep one chain', async () => {
-    // On PostgreSQL a second installation on the same database stands in for a second node. SQLite
+    // On PostgreSQL a second installation on the same database plays a second node. SQLite
     // serves one process, and a second connection in the same thread would wait on itself.
     const second = target.name === 'postgres' ? await Tessera.open({ dataDir: database.dataDir, databaseUrl: database.databaseUrl }) : tessera;
     try {

@@ -6,7 +6,7 @@ import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/t
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
 import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
 
-/** What the CLI does, whether on the local data directory or against a server with --url. */
+/** The operations of the CLI, on the local data directory or against a server with --url. */
 export interface TesseraClient {
   createKeyspace(input: CreateKeyspaceInput): Promise<Keyspace>;
   listKeyspaces(query: { limit?: number; cursor?: string }): Promise<Page<Keyspace>>;

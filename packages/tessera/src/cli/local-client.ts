@@ -8,8 +8,9 @@ import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
 
 /**
- * Runs commands on the data directory directly, as the operator who holds its key file. A server
- * running on the same directory sees changes made here once its cache entries expire (seconds).
+ * Runs commands on the data directory directly, as the operator who has its key file. A server on
+ * the same SQLite file notices changes made here within about a second; PostgreSQL nodes, once
+ * their cache entries expire (10 seconds).
  */
 export function createLocalClient(tessera: Tessera): TesseraClient {
   const context = tessera.context;

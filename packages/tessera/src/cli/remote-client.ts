@@ -32,7 +32,7 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     }
     if (!response.ok) {
       const code = (payload.error?.code ?? 'INTERNAL') as ErrorCode;
-      throw new TesseraError(code, payload.error?.message ?? `the server answered ${response.status} without an error body`);
+      throw new TesseraError(code, payload.error?.message ?? `the server returned ${response.status} without an error body`);
     }
     return payload;
   }

@@ -16,7 +16,7 @@ export function resolveDataDir(dataDir: string): string {
   return resolve(dataDir);
 }
 
-/** A commander argument parser for durations such as 30d, 12h or 900 (seconds). */
+/** Parses a duration option such as 30d, 12h or 900 (seconds) for commander. */
 export function durationOption(value: string): number {
   const seconds = parseDuration(value);
   if (seconds === null) throw new InvalidArgumentError(`'${value}' is not a duration; use e.g. 30d, 12h, 15m or a number of seconds`);

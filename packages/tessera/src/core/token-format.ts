@@ -128,7 +128,7 @@ export function parseToken(candidate: string): TokenParseResult {
   return { ok: true, token: { prefix, body, checksum } };
 }
 
-/** A non-secret label for lists and logs: the prefix and the last 4 characters. */
+/** Returns the non-secret label for lists and logs: the prefix and the last 4 characters. */
 export function tokenHint(token: string): string {
   const separator = token.lastIndexOf('_');
   const prefix = separator > 0 ? token.slice(0, separator) : '';

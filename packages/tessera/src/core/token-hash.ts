@@ -26,7 +26,7 @@ export function hashesEqual(left: string, right: string): boolean {
   return leftBytes.length === rightBytes.length && timingSafeEqual(leftBytes, rightBytes);
 }
 
-/** A non-secret fingerprint of a hashing key, stored to detect a node that starts with another master key. */
+/** Computes a non-secret fingerprint of a hashing key, stored to detect a node that starts with another master key. */
 export function hashingKeyFingerprint(hashingKey: HashingKey): string {
   return createHmac('sha256', hashingKey.key).update('tessera key fingerprint').digest('base64url');
 }

@@ -36,7 +36,7 @@ export function requireAdminToken(context: ServiceContext) {
   };
 }
 
-/** The actor of an authenticated request; routes behind `requireAdminToken` always have one. */
+/** Returns the actor of an authenticated request; routes behind `requireAdminToken` always have one. */
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.actor) throw new Error('route is missing the admin authentication hook');
   return request.actor;

@@ -83,7 +83,7 @@ export function describeValidationIssue(context: string | undefined, issue: Vali
   }
 }
 
-// What the named patterns allow, in words, for messages a person can act on without reading a regex.
+// The rules of the named patterns in words, for messages a person can act on without reading a regex.
 const patternDescriptions = new Map<string, string>([
   [keyspaceNamePattern.source, "use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63 characters"],
   [prefixPattern.source, "use a lowercase letter, then lowercase letters, digits or single '_', at most 16 characters"],

@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 
-/** Who performs an action: an admin token over HTTP, an operator on the local data directory, or nobody known. */
+/** The performer of an action: an admin token over HTTP, an operator on the local data directory, or an unauthenticated caller. */
 export interface Actor {
   type: 'token' | 'local' | 'anonymous';
   /** The token id, or `local:<user>` for the CLI on the data directory. */
@@ -13,13 +13,13 @@ export interface Actor {
   ip: string | null;
 }
 
-/** The operator of the CLI on the local data directory, who holds the key file and so every right. */
+/** Returns the operator of the CLI on the local data directory, who has the key file and so every right. */
 export function localOperator(): Actor {
   let user = 'unknown';
   try {
     user = userInfo().username;
   } catch {
-    // Containers may run under a uid with no passwd entry; the audit log then says "unknown".
+    // Containers may run under a uid with no passwd entry, and the audit log then records "unknown".
   }
   return { type: 'local', id: `local:${user}`, hint: null, scopes: ['admin'], keyspaces: null, ip: null };
 }

@@ -25,7 +25,7 @@ async function rejectAuthentication(context: ServiceContext, ip: string | null, 
 
 /**
  * Finds the active token behind a bearer header, auditing every failure. Returns the token itself
- * when the cache answers, and a promise when the store is read or a failure is audited.
+ * when the cache has it, and a promise when the store is read or a failure is audited.
  */
 function authenticateBearer(
   context: ServiceContext,
@@ -60,7 +60,7 @@ export async function authenticateAdmin(context: ServiceContext, header: string 
 }
 
 /**
- * Does what `authenticateAdmin` does, but returns the actor itself when the cache answers and a
+ * Authenticates like `authenticateAdmin`, but returns the actor itself when the cache has the token and a
  * promise otherwise, so that the HTTP hook admits a cached admin token without an await.
  */
 export function authenticateAdminNow(context: ServiceContext, header: string | undefined, ip: string | null): Actor | Promise<Actor> {

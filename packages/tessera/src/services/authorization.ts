@@ -14,7 +14,7 @@ export interface Permission {
   target?: { type: string; id: string } | undefined;
 }
 
-/** True when the actor holds the scope (or `admin`) and, if limited, the keyspace. Admin tokens themselves need `admin`. */
+/** Returns true when the actor has the scope (or `admin`) and, if limited, the keyspace. Admin tokens themselves need `admin`. */
 export function isPermitted(actor: Actor, scope: AdminScope, keyspace?: string): boolean {
   if (actor.scopes.includes('admin')) return true;
   if (keyspace === adminKeyspaceName) return false;

@@ -13,7 +13,7 @@ export const defaultUsageOptions: UsageRecorderOptions = { flushIntervalMillisec
 
 /**
  * Collects last-use times off the hot path and writes them in batches, so verification never
- * waits on a database write. A crash loses at most one flush interval of last-used times.
+ * waits on a database write. A crash loses the last-used times recorded since the last flush (5 seconds by default).
  */
 export class UsageRecorder {
   private pending = new Map<string, LastUse>();

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { TokenState } from '../core/token-state.js';
 
-/** What the hot path keeps of a token between lookups; no plaintext, keyed by the token's hash. */
+/** The part of a token the hot path keeps between lookups, keyed by the token's hash and with no plaintext. */
 export interface CachedToken {
   id: string;
   hash: string;
@@ -31,9 +31,10 @@ export interface VerificationCacheOptions {
 export const defaultCacheOptions: VerificationCacheOptions = { maxEntries: 10_000, ttlMilliseconds: 10_000, negativeTtlMilliseconds: 5_000 };
 
 /**
- * Bounded in-process cache of verification lookups. Changes made through this node delete the
- * entry at once; entry lifetimes use the process clock, not the service clock, because they
- * bound staleness in real time.
+ * Bounded in-process cache of verification lookups. Changes made through this node delete their
+ * entry at once, and changes by other processes on the same SQLite file clear the cache (see
+ * external-changes.ts). Entry lifetimes use the process clock, not the service clock, because
+ * they bound staleness in real time.
  */
 export class VerificationCache {
   private readonly entries: LRUCache<string, Lookup>;

@@ -96,8 +96,8 @@ async function lookupInStore(
   generation: number,
 ): Promise<TokenLookup> {
   const row = await findTokenByHash(context.db, hash);
-  // The store found the row by this hash; the constant-time check is a second guard so that
-  // no comparison of secret-derived bytes anywhere depends on how many of them match.
+  // The store found the row by this hash. The constant-time check is a second guard, so that no
+  // comparison of secret-derived bytes anywhere depends on how many of them match.
   if (row && hashesEqual(row.hash, hash)) {
     const token = toCachedToken(row);
     context.cache.set(hash, token, generation);

@@ -59,7 +59,7 @@ export interface AuditRow {
   keyspace: string | null;
   source_ip: string | null;
   outcome: string;
-  /** JSON object; never holds a token or secret. */
+  /** JSON object, which never contains a token or secret. */
   details: string;
   prev_hash: string;
   hash: string;

@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Schema } from './schema.js';
 
-/** Opens the embedded SQLite database: WAL so readers never wait on the writer, a busy timeout for CLI and server sharing the file. */
+/** Opens the embedded SQLite database in WAL mode, where readers do not block the writer, with a busy timeout for a CLI and a server sharing the file. */
 export function openSqlite(path: string): Kysely<Schema> {
   const database = new BetterSqlite3(path);
   database.pragma('journal_mode = WAL');

@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import { createLogger } from '../../src/services/logger.js';
 
-// Every log line the suite produces goes to test-artifacts/logs, and every token plaintext the suite
-// creates to test-artifacts/secrets; the global teardown fails the run if any log holds any secret.
+// Every log line the suite produces goes to test-artifacts/runs/<run>/logs, and every token plaintext
+// the suite creates to test-artifacts/runs/<run>/secrets. The global teardown fails the run if any log contains any of them.
 // Each run has its own folder, named by the global setup, so that runs on one machine never mix.
 export const artifactsDir = resolve(import.meta.dirname, '../../../../test-artifacts');
 export const runDir = process.env['TESSERA_TEST_RUN_DIR'] ?? join(artifactsDir, 'runs', `standalone-${process.pid}`);
@@ -23,7 +23,7 @@ export function rememberSecret(secret: string): string {
 
 let loggerCount = 0;
 
-/** A production logger (same redaction) writing to an artifact file, and the lines it wrote so far. */
+/** Creates a production logger (same redaction) that writes to an artifact file, and a reader of the lines written so far. */
 export function createTestLogger(name: string): { logger: Logger; lines: () => string[] } {
   const lines: string[] = [];
   mkdirSync(logsDir, { recursive: true });

@@ -1,6 +1,6 @@
 import type { Clock } from '../../src/core/clock.js';
 
-/** A clock that moves only when told, for expiry, grace periods and anything else time-based. */
+/** A clock that moves only when a test advances it, for expiry, grace periods and anything else time-based. */
 export class FakeClock implements Clock {
   constructor(private current = Date.parse('2026-01-15T12:00:00Z')) {}
 

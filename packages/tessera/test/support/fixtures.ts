@@ -31,7 +31,7 @@ export interface TestInstallation {
   close(): Promise<void>;
 }
 
-/** An initialised installation on a fresh database, used in-process through the services. */
+/** Opens an initialised installation on a fresh database, for tests that call the services in-process. */
 export async function openInstallation(target: DatabaseTarget, options: { clock?: Clock; name?: string } = {}): Promise<TestInstallation> {
   const database = await target.create();
   const { logger } = createTestLogger(options.name ?? `installation-${target.name}`);
@@ -64,7 +64,7 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** A real server on a loopback port over a fresh database. */
+/** Starts a real server on a loopback port over a fresh database. */
 export async function startTestServer(target: DatabaseTarget, options: { clock?: Clock; name?: string; database?: TestDatabase } = {}): Promise<TestServer> {
   const database = options.database ?? (await target.create());
   const { logger, lines } = createTestLogger(options.name ?? `server-${target.name}`);
@@ -90,7 +90,7 @@ export async function startTestServer(target: DatabaseTarget, options: { clock?:
       try {
         parsed = JSON.parse(text);
       } catch {
-        // Not JSON; the test sees the text.
+        // Not JSON, so the test gets the text.
       }
       return { status: response.status, body: parsed };
     },

@@ -18,7 +18,7 @@ export function verifyRoutes(app: FastifyInstance, context: ServiceContext): voi
         response: { 200: verifyResultSchema, '4xx': errorSchema },
       },
     },
-    // Not async: a permitted caller and a cached token get their answer without a promise.
+    // Not async, so a permitted caller with a cached token gets its result without a promise.
     (request) => {
       const actor = actorOf(request);
       // isPermitted is requirePermission's own first check; a denied caller still goes through
