@@ -267,6 +267,12 @@ describeEachDatabase('token rotation', (target) => {
     expect(audit.body.items[0]).toMatchObject({ outcome: 'denied', actor: { id: original.id }, details: { reason: 'self_rotation_not_allowed' } });
   });
 
+  test('self-rotation authenticates before validating', async () => {
+    const rotated = await server.request('POST', '/v1/tokens/self/rotate', { token: null, body: { gracePeriodSeconds: 'soon' } });
+    expect(rotated.status).toBe(401);
+    expect(rotated.body.error.code).toBe('UNAUTHENTICATED');
+  });
+
   test('self-rotation needs a valid bearer', async () => {
     const original = await issue('devices');
     const revoked = await server.request('POST', `/v1/tokens/${original.id}/revoke`, { body: { reason: 'device retired' } });

@@ -1,11 +1,14 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Actor } from '../services/actor.js';
-import { authenticateAdminNow } from '../services/authentication.js';
+import { authenticateAdminNow, authenticateHolder } from '../services/authentication.js';
+import type { CachedToken } from '../services/verification-cache.js';
 import type { ServiceContext } from '../services/context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor | null;
+    /** The presented token itself, on routes where a token acts on its own behalf (self-rotation). */
+    holder: CachedToken | null;
   }
 }
 
@@ -34,6 +37,21 @@ export function requireAdminToken(context: ServiceContext) {
     request.actor = actor;
     done();
   };
+}
+
+/** An onRequest hook that admits a request whose bearer is an active token of any keyspace, acting for itself. */
+export function requireHolderToken(context: ServiceContext) {
+  return async function authenticateHolderRequest(request: FastifyRequest): Promise<void> {
+    const { actor, token } = await authenticateHolder(context, request.headers.authorization, request.ip);
+    request.actor = actor;
+    request.holder = token;
+  };
+}
+
+/** Returns the token of a request admitted by `requireHolderToken`. */
+export function holderOf(request: FastifyRequest): CachedToken {
+  if (!request.holder) throw new Error('route is missing the holder authentication hook');
+  return request.holder;
 }
 
 /** Returns the actor of an authenticated request; routes behind `requireAdminToken` always have one. */

@@ -51,6 +51,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   for (const schema of [keyspaceSchema, tokenSchema, auditEntrySchema]) app.addSchema(schema);
 
   app.decorateRequest('actor', null);
+  app.decorateRequest('holder', null);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     // The path may carry a token pasted in the wrong place, so it is echoed with tokens replaced by their hints.

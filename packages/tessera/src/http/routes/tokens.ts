@@ -2,10 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenState } from '../../core/token-state.js';
 import { tokenStates } from '../../core/token-state.js';
 import type { ServiceContext } from '../../services/context.js';
-import { authenticateHolder } from '../../services/authentication.js';
 import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails, type IssueTokenInput, type UpdateTokenInput } from '../../services/tokens.js';
 import { rotateToken, selfRotateToken, type RotateTokenInput } from '../../services/rotation.js';
-import { actorOf, requireAdminToken } from '../auth.js';
+import { actorOf, holderOf, requireAdminToken, requireHolderToken } from '../auth.js';
 import {
   createTokenBodySchema,
   errorSchema,
@@ -80,6 +79,7 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
   app.post<{ Body: RotateTokenInput | undefined }>(
     '/v1/tokens/self/rotate',
     {
+      onRequest: requireHolderToken(context),
       preValidation,
       schema: {
         tags: ['tokens'],
@@ -90,8 +90,8 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
       },
     },
     async (request, reply) => {
-      const { actor, token } = await authenticateHolder(context, request.headers.authorization, request.ip);
-      const rotated = await selfRotateToken(context, { id: token.id, keyspace: token.keyspaceName, hash: token.hash }, actor, request.body ?? {});
+      const token = holderOf(request);
+      const rotated = await selfRotateToken(context, { id: token.id, keyspace: token.keyspaceName, hash: token.hash }, actorOf(request), request.body ?? {});
       return reply.status(201).send(rotated);
     },
   );
