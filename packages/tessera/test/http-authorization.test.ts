@@ -25,6 +25,8 @@ interface AdminRoute {
   successStatus: 200 | 201;
   /** Status for a token with every scope but `admin`, limited to keyspace `other`. */
   limitedStatus: number;
+  /** Status for an unlimited token without the route's scope; 403 unless the target is hidden from it. */
+  deniedStatus?: number;
   /** Builds a fresh request, creating what it acts on with the root admin token. */
   prepare(): Promise<PreparedRequest>;
 }
@@ -49,7 +51,7 @@ function expectedStatus(route: AdminRoute, caller: Caller): number {
   if (!caller.authenticated) return 401;
   if (caller.limited) return route.limitedStatus;
   if (caller.scope === 'admin' || caller.scope === route.scope) return route.successStatus;
-  return 403;
+  return route.deniedStatus ?? 403;
 }
 
 describeEachDatabase('HTTP authorization', (target) => {
@@ -191,6 +193,8 @@ describeEachDatabase('HTTP authorization', (target) => {
         scope: 'admin',
         successStatus: 200,
         limitedStatus: 404,
+        // Admin tokens read as absent to every caller without the admin scope.
+        deniedStatus: 404,
         prepare: async () => ({ method: 'GET', path: `/v1/tokens/${adminTarget.id}` }),
       },
       {

@@ -22,6 +22,7 @@ const routes: [string, boolean][] = [
   ['post /v1/verify', true],
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
+  ['get /v1/audit/export', true],
   ['get /healthz', false],
   ['get /readyz', false],
 ];

@@ -5,6 +5,7 @@ import { describeEachDatabase, openInstallation, startTestServer, type TestServe
 import { createKeyspace } from '../src/services/keyspaces.js';
 import { rotateToken } from '../src/services/rotation.js';
 import { issueToken } from '../src/services/tokens.js';
+import { everyKeyspace } from '../src/services/authorization.js';
 import { verifyToken } from '../src/services/verifier.js';
 
 // The load is bounded three ways: real time, total request count and requests in flight.
@@ -109,12 +110,12 @@ describeEachDatabase('rotation under verification load', (target) => {
       for (let round = 0; round < rounds; round += 1) {
         const issued = await issueToken(context, installation.operator, { keyspace: 'sessions', name: `round ${round}`, scopes: [] });
         rememberSecret(issued.secret);
-        expect((await verifyToken(context, { token: issued.secret }, null)).code).toBe('VALID');
+        expect((await verifyToken(context, { token: issued.secret }, everyKeyspace)).code).toBe('VALID');
 
         let rotationDone = false;
         const lookups = Array.from({ length: maxInFlight }, async () => {
           for (let count = 0; !rotationDone && count < 10_000; count += 1) {
-            expect((await verifyToken(context, { token: issued.secret }, null)).code).toBe('VALID');
+            expect((await verifyToken(context, { token: issued.secret }, everyKeyspace)).code).toBe('VALID');
             // Cache hits never wait on I/O, so yield to let the rotation's queries finish.
             await new Promise((resolve) => setImmediate(resolve));
           }
@@ -125,7 +126,7 @@ describeEachDatabase('rotation under verification load', (target) => {
         await Promise.all(lookups);
 
         installationClock.advanceSeconds(61);
-        const afterGrace = await verifyToken(context, { token: issued.secret }, null);
+        const afterGrace = await verifyToken(context, { token: issued.secret }, everyKeyspace);
         if (afterGrace.code !== 'EXPIRED') stillValid.push(round);
       }
       expect(stillValid).toEqual([]);

@@ -4,6 +4,7 @@ import { FakeClock } from './support/fake-clock.js';
 import { describeEachDatabase, openInstallation, startTestServer, type TestServer } from './support/fixtures.js';
 import { createKeyspace } from '../src/services/keyspaces.js';
 import { changeTokenState, getToken, issueToken } from '../src/services/tokens.js';
+import { everyKeyspace } from '../src/services/authorization.js';
 import { verifyToken } from '../src/services/verifier.js';
 
 const day = 86_400;
@@ -250,7 +251,7 @@ describeEachDatabase('token states in process', (target) => {
       rememberSecret(issued.secret);
 
       const verifiedAt = clock.now();
-      const verified = await verifyToken(context, { token: issued.secret, ip: '127.0.0.1' }, null);
+      const verified = await verifyToken(context, { token: issued.secret, ip: '127.0.0.1' }, everyKeyspace);
       expect(verified.code).toBe('VALID');
 
       const beforeFlush = await getToken(context, installation.operator, issued.token.id);
@@ -280,7 +281,7 @@ describeEachDatabase('token states in process', (target) => {
       rememberSecret(issued.secret);
       await changeTokenState(context, installation.operator, issued.token.id, 'disable', null);
 
-      expect((await verifyToken(context, { token: issued.secret, ip: '127.0.0.1' }, null)).code).toBe('DISABLED');
+      expect((await verifyToken(context, { token: issued.secret, ip: '127.0.0.1' }, everyKeyspace)).code).toBe('DISABLED');
       await context.usage.flush();
       const fetched = await getToken(context, installation.operator, issued.token.id);
       expect(fetched.lastUsedAt).toBeNull();
@@ -301,12 +302,12 @@ describeEachDatabase('token states in process', (target) => {
       for (let round = 0; round < 20; round += 1) {
         const issued = await issueToken(context, installation.operator, { keyspace: 'kiosk', name: `round ${round}`, scopes: [] });
         rememberSecret(issued.secret);
-        expect((await verifyToken(context, { token: issued.secret }, null)).code).toBe('VALID');
+        expect((await verifyToken(context, { token: issued.secret }, everyKeyspace)).code).toBe('VALID');
 
         let revokeDone = false;
         const lookups = Array.from({ length: 8 }, async () => {
           for (let count = 0; !revokeDone && count < 10_000; count += 1) {
-            await verifyToken(context, { token: issued.secret }, null);
+            await verifyToken(context, { token: issued.secret }, everyKeyspace);
             // Cache hits never wait on I/O, so yield to let the revocation's queries finish.
             await new Promise((resolve) => setImmediate(resolve));
           }
@@ -315,7 +316,7 @@ describeEachDatabase('token states in process', (target) => {
         revokeDone = true;
         await Promise.all(lookups);
 
-        const afterRevoke = await verifyToken(context, { token: issued.secret }, null);
+        const afterRevoke = await verifyToken(context, { token: issued.secret }, everyKeyspace);
         if (afterRevoke.code !== 'REVOKED') acceptedAfterRevoke.push(round);
       }
       expect(acceptedAfterRevoke).toEqual([]);

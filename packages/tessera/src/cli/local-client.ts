@@ -1,4 +1,5 @@
 import { localOperator } from '../services/actor.js';
+import { everyKeyspace } from '../services/authorization.js';
 import { exportAuditEntries, verifyAuditChain } from '../services/audit-log.js';
 import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
 import type { Tessera } from '../services/tessera.js';
@@ -23,7 +24,7 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     getToken: (id) => getToken(context, operator, id),
     rotateToken: (id, input) => rotateToken(context, operator, id, input),
     changeTokenState: (id, change, reason) => changeTokenState(context, operator, id, change, reason),
-    verifyToken: (request) => verifyToken(context, request, null),
+    verifyToken: (request) => verifyToken(context, request, everyKeyspace),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
     close: () => tessera.close(),

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TesseraError } from '../core/errors.js';
+import { redactTokens } from '../core/token-format.js';
 import { Tessera } from '../services/tessera.js';
 import type { TesseraClient, WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
@@ -44,7 +45,8 @@ export function withOptionName(message: string): string {
 
 function reportError(error: unknown, json: boolean): void {
   const code = error instanceof TesseraError ? error.code : 'INTERNAL';
-  const message = withOptionName(error instanceof Error ? error.message : String(error));
+  // Local mode has no HTTP error handler in between, and a token typed into the wrong option would be echoed.
+  const message = redactTokens(withOptionName(error instanceof Error ? error.message : String(error)));
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   process.stderr.write(`tessera: ${message}\n`);
 }

@@ -1,6 +1,6 @@
 import { TesseraError, type ErrorCode } from '../core/errors.js';
 import type { AuditVerification } from '../services/audit-log.js';
-import type { AuditEntry, Page } from '../services/views.js';
+import type { AuditEntry } from '../services/views.js';
 import type { TesseraClient } from './client.js';
 
 interface ErrorBody {
@@ -14,10 +14,9 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
   }
   const root = baseUrl.replace(/\/+$/, '');
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let response: Response;
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
     try {
-      response = await fetch(`${root}${path}`, {
+      return await fetch(`${root}${path}`, {
         method,
         headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -25,16 +24,21 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     } catch (error) {
       throw new TesseraError('UNAVAILABLE', `cannot reach the Tessera server at ${root}; check --url and that the server is running`, { cause: error });
     }
+  }
 
-    const payload = (await response.json().catch(() => ({}))) as T & ErrorBody;
+  async function errorFrom(response: Response): Promise<TesseraError> {
     if (response.status === 401) {
-      throw new TesseraError('UNAUTHENTICATED', `authentication failed at ${root}: TESSERA_TOKEN is not an active admin token; set it to a valid one`);
+      return new TesseraError('UNAUTHENTICATED', `authentication failed at ${root}: TESSERA_TOKEN is not an active admin token; set it to a valid one`);
     }
-    if (!response.ok) {
-      const code = (payload.error?.code ?? 'INTERNAL') as ErrorCode;
-      throw new TesseraError(code, payload.error?.message ?? `the server returned ${response.status} without an error body`);
-    }
-    return payload;
+    const payload = (await response.json().catch(() => ({}))) as ErrorBody;
+    const code = (payload.error?.code ?? 'INTERNAL') as ErrorCode;
+    return new TesseraError(code, payload.error?.message ?? `the server returned ${response.status} without an error body`);
+  }
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await send(method, path, body);
+    if (!response.ok) throw await errorFrom(response);
+    return (await response.json()) as T;
   }
 
   function query(parameters: Record<string, string | number | undefined>): string {
@@ -55,13 +59,29 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     verifyToken: (request) => call('POST', '/v1/verify', request),
     verifyAudit: () => call<AuditVerification>('GET', '/v1/audit/verify'),
     async *exportAudit(): AsyncIterable<AuditEntry> {
-      let cursor: string | undefined;
-      do {
-        const page: Page<AuditEntry> = await call('GET', `/v1/audit${query({ order: 'asc', limit: 500, cursor })}`);
-        yield* page.items;
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor !== undefined);
+      const response = await send('GET', '/v1/audit/export');
+      if (!response.ok) throw await errorFrom(response);
+      yield* readJsonLines<AuditEntry>(response);
     },
     close: async () => {},
   };
+}
+
+/** Parses a JSON Lines response one line at a time, so a long export never sits in memory whole. */
+async function* readJsonLines<T>(response: Response): AsyncGenerator<T> {
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  let buffered = '';
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk, { stream: true });
+    let newline = buffered.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      if (line) yield JSON.parse(line) as T;
+      newline = buffered.indexOf('\n');
+    }
+  }
+  buffered += decoder.decode();
+  if (buffered.trim()) yield JSON.parse(buffered) as T;
 }

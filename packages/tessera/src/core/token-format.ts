@@ -14,8 +14,11 @@ export const prefixPattern = /^[a-z][a-z0-9_]{0,15}$/;
 
 const maxTokenLength = maxPrefixLength + 1 + bodyLength + checksumLength;
 
-/** Any string shaped like a Tessera token, for redaction; the checksum is not checked here. */
-export const tokenShapePattern = new RegExp(`[a-z][a-z0-9_]{0,15}_[0-9A-Za-z]{${bodyLength + checksumLength}}(?![0-9A-Za-z])`, 'g');
+/**
+ * Any string shaped like a Tessera token, for redaction; the checksum is not checked here. It also
+ * matches a token run together with the text after it ("…ABC"), because masking too much is safe.
+ */
+export const tokenShapePattern = new RegExp(`[a-z][a-z0-9_]{0,15}_[0-9A-Za-z]{${bodyLength + checksumLength}}`, 'g');
 
 export interface ParsedToken {
   prefix: string;
@@ -133,6 +136,20 @@ export function tokenHint(token: string): string {
   const separator = token.lastIndexOf('_');
   const prefix = separator > 0 ? token.slice(0, separator) : '';
   return `${prefix}_…${token.slice(-4)}`;
+}
+
+/**
+ * Replaces every token-shaped substring of a URL or path with its hint, in its raw and its
+ * percent-decoded form, so that "bill%5F…" is caught as well as "bill_…".
+ */
+export function redactTokensInUrl(url: string): string {
+  let decoded = url;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    // Not valid percent-encoding: the raw form is all there is.
+  }
+  return decoded === url ? redactTokens(url) : redactTokens(decoded);
 }
 
 /** Replaces every token-shaped substring with its hint, for log lines and messages. */

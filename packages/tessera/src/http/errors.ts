@@ -100,6 +100,8 @@ const knownFieldNames = [
 
 /** Returns the accepted field name a misspelt one most likely meant: a prefix of it, or one or two edits away. */
 export function closestFieldName(unknown: string): string | null {
+  // The name comes from an unauthenticated body of up to 1 MiB; the distance costs its length times each candidate's.
+  if (unknown.length > 64) return null;
   const lower = unknown.toLowerCase();
   const byPrefix = knownFieldNames.find((name) => lower.length >= 3 && name.toLowerCase().startsWith(lower));
   if (byPrefix) return byPrefix;

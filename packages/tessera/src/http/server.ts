@@ -4,7 +4,7 @@ import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
-import { redactTokens } from '../core/token-format.js';
+import { redactTokensInUrl } from '../core/token-format.js';
 import type { ServiceContext } from '../services/context.js';
 import { handleError } from './errors.js';
 import { RequestLogController } from './request-log.js';
@@ -55,7 +55,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
     // The path may carry a token pasted in the wrong place, so it is echoed with tokens replaced by their hints.
-    const path = redactTokens(request.url.split('?')[0] ?? '');
+    const path = redactTokensInUrl(request.url.split('?')[0] ?? '');
     return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}; see /openapi.json` } });
   });
 

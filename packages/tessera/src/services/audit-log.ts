@@ -22,9 +22,10 @@ export async function listAuditEntries(context: ServiceContext, actor: Actor, in
   await requirePermission(context, actor, { scope: 'audit:read', action: 'audit.list' });
   const limit = pageSize(input.limit);
   const cursor = decodeCursor(input.cursor);
-  const fromSeq = cursor === undefined ? undefined : Number(cursor);
-  if (fromSeq !== undefined && !Number.isInteger(fromSeq))
+  // Digits only: Number() also reads "1e21", which PostgreSQL rejects as a bigint.
+  if (cursor !== undefined && !/^\d{1,15}$/.test(cursor))
     throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
+  const fromSeq = cursor === undefined ? undefined : Number(cursor);
 
   const order = input.order ?? 'desc';
   const keyspaces = visibleKeyspaces(actor) ?? undefined;

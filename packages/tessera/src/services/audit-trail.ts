@@ -17,7 +17,13 @@ export interface AuditRecord {
 }
 
 /** Appends one entry to the hash chain; the caller's transaction must have called `lockAuditHead` first. */
-async function appendAuditEntry(executor: Executor, head: { last_seq: number; last_hash: string }, actor: Actor, record: AuditRecord, now: number) {
+async function appendAuditEntry(
+  executor: Executor,
+  head: { last_seq: number; last_hash: string },
+  actor: Actor,
+  record: AuditRecord,
+  now: number,
+): Promise<{ last_seq: number; last_hash: string }> {
   const content: AuditEntryContent = {
     seq: head.last_seq + 1,
     id: uuidv7(),
@@ -51,22 +57,24 @@ async function appendAuditEntry(executor: Executor, head: { last_seq: number; la
     prev_hash: head.last_hash,
     hash,
   });
+  return { last_seq: content.seq, last_hash: hash };
 }
 
 /**
  * Runs a change and its audit entry in one transaction, so an action is never recorded without
- * happening or done without being recorded. `change` returns the result and the entry to write.
+ * happening or done without being recorded. `change` returns the result and the entries to write.
  */
 export async function auditedChange<T>(
   context: ServiceContext,
   actor: Actor,
-  change: (transaction: Transaction<Schema>, now: number) => Promise<{ result: T; audit: AuditRecord }>,
+  change: (transaction: Transaction<Schema>, now: number) => Promise<{ result: T; audit: AuditRecord | AuditRecord[] }>,
 ): Promise<T> {
   return context.db.transaction().execute(async (transaction) => {
+    let head: { last_seq: number; last_hash: string } = await lockAuditHead(transaction, context.clock.now());
+    // Read after the lock, so that entry times follow their sequence numbers when changes queue.
     const now = context.clock.now();
-    const head = await lockAuditHead(transaction, now);
     const { result, audit } = await change(transaction, now);
-    await appendAuditEntry(transaction, head, actor, audit, now);
+    for (const record of Array.isArray(audit) ? audit : [audit]) head = await appendAuditEntry(transaction, head, actor, record, now);
     return result;
   });
 }

@@ -39,9 +39,29 @@ export async function requirePermission(context: ServiceContext, actor: Actor, p
   throw new TesseraError('FORBIDDEN', `this admin token lacks the '${needed}' scope${where}; use a token that has it`);
 }
 
-/** Keyspace names whose contents the actor may see; null means all. */
+/** Keyspace names whose audit entries the actor may read; null means all. */
 export function visibleKeyspaces(actor: Actor): readonly string[] | null {
   return actor.scopes.includes('admin') ? null : actor.keyspaces;
+}
+
+/** The keyspaces whose tokens an actor may see: a list or all (null), and the admin keyspace only with the `admin` scope. */
+export interface KeyspaceVisibility {
+  keyspaces: readonly string[] | null;
+  adminKeyspace: boolean;
+}
+
+/** Visibility of the operator on the data directory, and of nobody less. */
+export const everyKeyspace: KeyspaceVisibility = { keyspaces: null, adminKeyspace: true };
+
+export function keyspaceVisibility(actor: Actor): KeyspaceVisibility {
+  const admin = actor.scopes.includes('admin');
+  return { keyspaces: admin ? null : actor.keyspaces, adminKeyspace: admin };
+}
+
+/** Returns true when tokens of keyspace `name` are visible; others read as not found, so they reveal nothing. */
+export function isKeyspaceVisible(visibility: KeyspaceVisibility, name: string): boolean {
+  if (name === adminKeyspaceName) return visibility.adminKeyspace;
+  return visibility.keyspaces === null || visibility.keyspaces.includes(name);
 }
 
 /** Denies keyspace-limited tokens an action over every keyspace, such as checking or exporting the whole audit chain. */

@@ -2,13 +2,14 @@ import { v7 as uuidv7 } from 'uuid';
 import { TesseraError } from '../core/errors.js';
 import { defaultPolicy, type KeyspacePolicy } from '../core/policy.js';
 import { adminScopes } from '../core/scopes.js';
+import { generateToken } from '../core/token-format.js';
 import { findKeyspaceByName, insertKeyspace } from '../store/keyspace-repository.js';
-import { listTokens } from '../store/token-repository.js';
+import { insertToken, listTokens } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
-import { issueToken, type IssuedToken } from './tokens.js';
-import { auditedChange } from './audit-trail.js';
-import { adminKeyspaceName } from './views.js';
+import { newTokenRow, type IssuedToken } from './tokens.js';
+import { auditedChange, type AuditRecord } from './audit-trail.js';
+import { adminKeyspaceName, toToken } from './views.js';
 
 export const adminPrefix = 'tessera_admin';
 
@@ -25,22 +26,25 @@ export async function isInitialised(context: ServiceContext): Promise<boolean> {
 }
 
 /**
- * Creates the admin keyspace and the first admin token, with every scope and no expiry. Its
- * plaintext is returned once, for the operator to store; running this twice is rejected.
+ * Creates the admin keyspace and the first admin token, with every scope and no expiry, in one
+ * transaction. Its plaintext is returned once, for the operator to store; running this twice is
+ * rejected. The transaction holds the audit head lock, so two nodes starting at once on an empty
+ * PostgreSQL database cannot both create a first admin token.
  */
 export async function initialise(context: ServiceContext, operator: Actor): Promise<IssuedToken> {
-  if (await isInitialised(context)) {
-    throw new TesseraError(
-      'ALREADY_INITIALISED',
-      'Tessera is already initialised; use the admin token printed by the first init, or create another with `tessera token create --keyspace admin`',
-    );
-  }
+  return auditedChange(context, operator, async (transaction, now) => {
+    let keyspace = await findKeyspaceByName(transaction, adminKeyspaceName);
+    if (keyspace && (await listTokens(transaction, { keyspaceIds: [keyspace.id], now, limit: 1 })).length > 0) {
+      throw new TesseraError(
+        'ALREADY_INITIALISED',
+        'Tessera is already initialised; use the admin token printed by the first init, or create another with `tessera token create --keyspace admin`',
+      );
+    }
 
-  if (!(await findKeyspaceByName(context.db, adminKeyspaceName))) {
-    await auditedChange(context, operator, async (transaction, now) => {
-      const id = uuidv7();
-      await insertKeyspace(transaction, {
-        id,
+    const audit: AuditRecord[] = [];
+    if (!keyspace) {
+      keyspace = {
+        id: uuidv7(),
         name: adminKeyspaceName,
         prefix: adminPrefix,
         description: 'Admin tokens of this Tessera installation',
@@ -48,25 +52,38 @@ export async function initialise(context: ServiceContext, operator: Actor): Prom
         policy: JSON.stringify(adminPolicy),
         created_at: now,
         created_by: operator.id,
-      });
-      return {
-        result: undefined,
-        audit: {
-          action: 'keyspace.create',
-          target: { type: 'keyspace', id },
-          keyspace: adminKeyspaceName,
-          outcome: 'success',
-          details: { name: adminKeyspaceName, prefix: adminPrefix },
-        },
       };
-    });
-  }
+      await insertKeyspace(transaction, keyspace);
+      audit.push({
+        action: 'keyspace.create',
+        target: { type: 'keyspace', id: keyspace.id },
+        keyspace: adminKeyspaceName,
+        outcome: 'success',
+        details: { name: adminKeyspaceName, prefix: adminPrefix },
+      });
+    }
 
-  return issueToken(context, operator, {
-    keyspace: adminKeyspaceName,
-    name: 'initial admin',
-    description: 'Created by tessera init; has every scope',
-    scopes: ['admin'],
-    neverExpires: true,
+    const secret = generateToken(adminPrefix);
+    const row = newTokenRow(context, keyspace, secret, now, {
+      name: 'initial admin',
+      owner: null,
+      description: 'Created by tessera init; has every scope',
+      scopes: JSON.stringify(['admin']),
+      expires_at: null,
+      metadata: '{}',
+      created_by: operator.id,
+      predecessor_id: null,
+      admin_keyspaces: null,
+    });
+    await insertToken(transaction, row);
+    audit.push({
+      action: 'token.create',
+      target: { type: 'token', id: row.id },
+      keyspace: adminKeyspaceName,
+      outcome: 'success',
+      details: { keyspace: adminKeyspaceName, name: row.name, hint: row.hint },
+    });
+
+    return { result: { secret, token: toToken({ ...row, keyspace_name: adminKeyspaceName }, now) }, audit };
   });
 }

@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { formatDuration } from '../core/duration.js';
 import { TesseraError } from '../core/errors.js';
 import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
 import { generateToken } from '../core/token-format.js';
@@ -120,6 +121,15 @@ export async function selfRotateToken(
       `keyspace '${keyspace.name}' does not allow self-rotation; ask an admin to rotate the token or to set allowSelfRotation in the policy`,
     );
   }
+  // A holder may shorten the overlap but not extend it: a stolen token must not outlive the policy's grace.
+  if (input.gracePeriodSeconds !== undefined && input.gracePeriodSeconds > policy.gracePeriodSeconds) {
+    throw new TesseraError(
+      'POLICY_VIOLATION',
+      `gracePeriodSeconds: self-rotation allows at most the keyspace's grace period (${formatDuration(policy.gracePeriodSeconds)}); request a shorter one or ask an admin`,
+      { field: 'gracePeriodSeconds' },
+    );
+  }
+
   const rotated = auditedChange(context, actor, async (transaction, now) => {
     const { result, audit } = await rotateWithin(context, transaction, now, presented.id, input);
     return { result, audit: { ...audit, action: 'token.self_rotate' } };

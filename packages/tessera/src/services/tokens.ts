@@ -10,7 +10,7 @@ import type { KeyspaceRow, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
-import { requirePermission, visibleKeyspaces } from './authorization.js';
+import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
@@ -62,6 +62,9 @@ async function validateIssueInput(context: ServiceContext, keyspace: KeyspaceRow
 
   if (input.adminKeyspaces !== undefined) {
     if (keyspace.name !== adminKeyspaceName) throw validationError('adminKeyspaces', `applies only to tokens of keyspace '${adminKeyspaceName}'; omit it`);
+    if (input.adminKeyspaces.includes(adminKeyspaceName)) {
+      throw validationError('adminKeyspaces', `cannot name '${adminKeyspaceName}'; grant the admin scope to manage admin tokens`);
+    }
     for (const name of input.adminKeyspaces) {
       if (!(await findKeyspaceByName(context.db, name)))
         throw validationError('adminKeyspaces', `keyspace '${name.slice(0, 80)}' does not exist; create it first`);
@@ -71,8 +74,9 @@ async function validateIssueInput(context: ServiceContext, keyspace: KeyspaceRow
 
 /** Mints a token, stores only its keyed hash, and returns the plaintext once. */
 export async function issueToken(context: ServiceContext, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {
+  // Permission first: a limited token learns nothing about keyspaces it may not use, not even whether they exist.
+  await requirePermission(context, actor, { scope: 'tokens:write', keyspace: input.keyspace, action: 'token.create' });
   const keyspace = await requireKeyspace(context, input.keyspace);
-  await requirePermission(context, actor, { scope: 'tokens:write', keyspace: keyspace.name, action: 'token.create' });
   await validateIssueInput(context, keyspace, input);
 
   const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
@@ -153,8 +157,7 @@ export async function loadVisibleToken(
 ): Promise<TokenWithKeyspace> {
   const row = await findTokenById(context.db, id);
   // A token in a keyspace the actor cannot see reads as absent, so ids reveal nothing.
-  const visible = visibleKeyspaces(actor);
-  if (!row || (visible !== null && !visible.includes(row.keyspace_name))) throw notFound(id);
+  if (!row || !isKeyspaceVisible(keyspaceVisibility(actor), row.keyspace_name)) throw notFound(id);
   await requirePermission(context, actor, { scope, keyspace: row.keyspace_name, action, target: { type: 'token', id } });
   return row;
 }
@@ -177,16 +180,28 @@ export async function listTokens(context: ServiceContext, actor: Actor, input: T
   const limit = pageSize(input.limit);
 
   let keyspaceIds: string[] | undefined;
-  const visible = visibleKeyspaces(actor);
+  let excludedKeyspaceId: string | undefined;
+  const visibility = keyspaceVisibility(actor);
   if (input.keyspace !== undefined) {
     keyspaceIds = [(await requireKeyspace(context, input.keyspace)).id];
-  } else if (visible !== null) {
-    const rows = await Promise.all(visible.map((name) => findKeyspaceByName(context.db, name)));
+  } else if (visibility.keyspaces !== null) {
+    const names = visibility.keyspaces.filter((name) => isKeyspaceVisible(visibility, name));
+    const rows = await Promise.all(names.map((name) => findKeyspaceByName(context.db, name)));
     keyspaceIds = rows.flatMap((row) => (row ? [row.id] : []));
+  } else if (!visibility.adminKeyspace) {
+    excludedKeyspaceId = (await findKeyspaceByName(context.db, adminKeyspaceName))?.id;
   }
 
   const now = context.clock.now();
-  const rows = await listTokenRows(context.db, { keyspaceIds, owner: input.owner, state: input.state, now, before: decodeCursor(input.cursor), limit });
+  const rows = await listTokenRows(context.db, {
+    keyspaceIds,
+    excludedKeyspaceId,
+    owner: input.owner,
+    state: input.state,
+    now,
+    before: decodeCursor(input.cursor),
+    limit,
+  });
   const last = rows.at(-1);
   return { items: rows.map((row) => toToken(row, now)), nextCursor: rows.length === limit && last ? encodeCursor(last.id) : null };
 }
@@ -209,9 +224,11 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
 
   const updated = auditedChange(context, actor, async (transaction, now) => {
     await updateToken(transaction, id, { ...changes, updated_at: now });
+    // Re-read inside the transaction, so the response shows a state change that committed meanwhile.
+    const current = (await findTokenById(transaction, id)) ?? { ...row, ...changes, updated_at: now };
     context.cache.delete(row.hash);
     return {
-      result: toToken({ ...row, ...changes, updated_at: now }, now),
+      result: toToken(current, now),
       audit: {
         action: 'token.update',
         target: { type: 'token', id },

@@ -3,6 +3,7 @@ import { hashesEqual, hashToken } from '../core/token-hash.js';
 import { checkToken, type VerifyCode } from '../core/verification.js';
 import type { TokenState } from '../core/token-state.js';
 import { findTokenByHash, type TokenWithKeyspace } from '../store/token-repository.js';
+import { isKeyspaceVisible, type KeyspaceVisibility } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import type { CachedToken } from './verification-cache.js';
 
@@ -107,31 +108,27 @@ async function lookupInStore(
 }
 
 /**
- * Verifies a token for a calling service. Tokens outside `allowedKeyspaces` read as NOT_FOUND, so
- * the endpoint is no oracle for tokens that are not the caller's business. Usage is recorded
+ * Verifies a token for a calling service. Tokens outside the caller's `visibility` read as
+ * NOT_FOUND, so the endpoint is no oracle for tokens that are not the caller's business. Usage is recorded
  * asynchronously; nothing here writes to the database.
  */
-export async function verifyToken(context: ServiceContext, request: VerifyRequest, allowedKeyspaces: readonly string[] | null): Promise<VerifyResult> {
-  return verifyTokenNow(context, request, allowedKeyspaces);
+export async function verifyToken(context: ServiceContext, request: VerifyRequest, visibility: KeyspaceVisibility): Promise<VerifyResult> {
+  return verifyTokenNow(context, request, visibility);
 }
 
 /**
  * Does what `verifyToken` does, but returns the result itself on a cache hit and a promise
  * only when the store is read. The HTTP route uses it to send a cached result without an await.
  */
-export function verifyTokenNow(
-  context: ServiceContext,
-  request: VerifyRequest,
-  allowedKeyspaces: readonly string[] | null,
-): VerifyResult | Promise<VerifyResult> {
+export function verifyTokenNow(context: ServiceContext, request: VerifyRequest, visibility: KeyspaceVisibility): VerifyResult | Promise<VerifyResult> {
   const found = lookupToken(context, request.token);
-  if (found instanceof Promise) return found.then((token) => completeVerification(context, request, allowedKeyspaces, token));
-  return completeVerification(context, request, allowedKeyspaces, found);
+  if (found instanceof Promise) return found.then((token) => completeVerification(context, request, visibility, token));
+  return completeVerification(context, request, visibility, found);
 }
 
-function completeVerification(context: ServiceContext, request: VerifyRequest, allowedKeyspaces: readonly string[] | null, token: TokenLookup): VerifyResult {
+function completeVerification(context: ServiceContext, request: VerifyRequest, visibility: KeyspaceVisibility, token: TokenLookup): VerifyResult {
   if (token === 'MALFORMED') return { valid: false, code: 'MALFORMED' };
-  if (token === null || (allowedKeyspaces !== null && !allowedKeyspaces.includes(token.keyspaceName))) {
+  if (token === null || !isKeyspaceVisible(visibility, token.keyspaceName)) {
     return { valid: false, code: 'NOT_FOUND' };
   }
 

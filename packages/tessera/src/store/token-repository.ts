@@ -33,6 +33,8 @@ export async function updateToken(executor: Executor, id: string, changes: Token
 export interface TokenListQuery {
   /** Only tokens of these keyspaces; undefined means all. */
   keyspaceIds?: readonly string[] | undefined;
+  /** Leave out the tokens of this keyspace. */
+  excludedKeyspaceId?: string | undefined;
   owner?: string | undefined;
   /** The state as a reader sees it at `now`: an active token past its expiry is expired. */
   state?: TokenState | undefined;
@@ -48,6 +50,7 @@ export async function listTokens(executor: Executor, query: TokenListQuery): Pro
     if (query.keyspaceIds.length === 0) return [];
     select = select.where('tokens.keyspace_id', 'in', [...query.keyspaceIds]);
   }
+  if (query.excludedKeyspaceId !== undefined) select = select.where('tokens.keyspace_id', '!=', query.excludedKeyspaceId);
   if (query.owner !== undefined) select = select.where('tokens.owner', '=', query.owner);
   if (query.before !== undefined) select = select.where('tokens.id', '<', query.before);
 

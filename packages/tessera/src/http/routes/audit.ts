@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../services/context.js';
-import { listAuditEntries, verifyAuditChain, type AuditListInput } from '../../services/audit-log.js';
+import { Readable } from 'node:stream';
+import { exportAuditEntries, listAuditEntries, verifyAuditChain, type AuditListInput } from '../../services/audit-log.js';
+import type { AuditEntry } from '../../services/views.js';
 import { actorOf, requireAdminToken } from '../auth.js';
 import { errorSchema, noNulPattern, pageOf, pageQuerySchema } from '../schemas.js';
 
@@ -56,4 +58,29 @@ export function auditRoutes(app: FastifyInstance, context: ServiceContext): void
     },
     async (request) => verifyAuditChain(context, actorOf(request)),
   );
+
+  app.get(
+    '/v1/audit/export',
+    {
+      onRequest,
+      schema: {
+        tags: ['audit'],
+        summary: 'Every audit entry, oldest first, as JSON Lines (scope audit:read, and a token not limited to keyspaces)',
+        security,
+      },
+    },
+    async (request, reply) => {
+      const entries = exportAuditEntries(context, actorOf(request));
+      // The first entry is read before the response starts, so a denied request still gets its 403.
+      const first = await entries.next();
+      reply.type('application/x-ndjson');
+      return reply.send(Readable.from(toJsonLines(first, entries)));
+    },
+  );
+}
+
+async function* toJsonLines(first: IteratorResult<AuditEntry>, rest: AsyncGenerator<AuditEntry>): AsyncGenerator<string> {
+  if (first.done) return;
+  yield `${JSON.stringify(first.value)}\n`;
+  for await (const entry of rest) yield `${JSON.stringify(entry)}\n`;
 }

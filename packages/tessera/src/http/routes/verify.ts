@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../services/context.js';
 import { verifyTokenNow, type VerifyRequest } from '../../services/verifier.js';
-import { isPermitted, visibleKeyspaces, requirePermission } from '../../services/authorization.js';
+import { isPermitted, keyspaceVisibility, requirePermission } from '../../services/authorization.js';
 import { actorOf, requireAdminToken } from '../auth.js';
 import { errorSchema, verifyBodySchema, verifyResultSchema } from '../schemas.js';
 
@@ -25,10 +25,10 @@ export function verifyRoutes(app: FastifyInstance, context: ServiceContext): voi
       // requirePermission, which audits the denial and throws.
       if (!isPermitted(actor, 'tokens:verify')) {
         return requirePermission(context, actor, { scope: 'tokens:verify', action: 'token.verify' }).then(() =>
-          verifyTokenNow(context, request.body, visibleKeyspaces(actor)),
+          verifyTokenNow(context, request.body, keyspaceVisibility(actor)),
         );
       }
-      return verifyTokenNow(context, request.body, visibleKeyspaces(actor));
+      return verifyTokenNow(context, request.body, keyspaceVisibility(actor));
     },
   );
 }
