@@ -34,7 +34,7 @@ const statusByCode: Record<ErrorCode, number> = {
 
 /**
  * The one error type of Tessera. The message names the field, the bad value when it is not
- * secret, and the fix; it never contains a token, secret, hash or authorization header.
+ * secret, and the fix. It never contains a token, secret, hash or authorization header.
  */
 export class TesseraError extends Error {
   readonly code: ErrorCode;

@@ -20,7 +20,7 @@ export function generateKeyFileContent(): KeyFileContent {
 }
 
 /**
- * Builds a key ring from a key file's content or from `TESSERA_MASTER_KEY`, which holds either one
+ * Builds a key ring from a key file's content or from `TESSERA_MASTER_KEY`, which contains either one
  * base64 key (version 1) or `version:base64` pairs separated by commas.
  */
 export function parseMasterKeys(source: string, origin: string): KeyRing {

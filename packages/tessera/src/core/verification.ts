@@ -15,7 +15,7 @@ export const verifyCodes = [
 ] as const;
 export type VerifyCode = (typeof verifyCodes)[number];
 
-/** What the checks need to know of a stored token. */
+/** The fields of a stored token that the checks read. */
 export interface VerifiableToken {
   state: TokenState;
   expiresAt: number | null;

@@ -50,7 +50,7 @@ export interface KeyspaceVisibility {
   adminKeyspace: boolean;
 }
 
-/** Visibility of the operator on the data directory, and of nobody less. */
+/** Visibility of every keyspace, including the admin keyspace, as the operator on the data directory has it. */
 export const everyKeyspace: KeyspaceVisibility = { keyspaces: null, adminKeyspace: true };
 
 export function keyspaceVisibility(actor: Actor): KeyspaceVisibility {
