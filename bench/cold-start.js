@@ -2,8 +2,8 @@
 //
 // Each run spawns `node packages/tessera/bin/tessera.js serve --data-dir <new temporary dir>
 // --port <free port>` and polls GET http://127.0.0.1:<port>/readyz until it returns 200. The time
-// from spawn to that answer includes Node start-up, loading the modules, creating the key file and
-// the SQLite database, running the migrations, creating the first admin token and listening. The
+// from spawn to that 200 includes Node start-up, loading the modules, creating the key file and the
+// SQLite database, running the migrations, listening and creating the first admin token. The
 // median of several runs is reported. Aim: under 1 s.
 //
 // Usage: npm run build && node bench/cold-start.js [--runs 7]

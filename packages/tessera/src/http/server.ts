@@ -32,7 +32,12 @@ function createValidators() {
   return { bodyValidator, queryValidator };
 }
 
-export async function buildServer(context: ServiceContext, logger: Logger): Promise<FastifyInstance> {
+export interface ServerOptions {
+  /** Reports whether start-up has finished; /readyz answers 503 until it has. Defaults to always. */
+  isStarted?: () => boolean;
+}
+
+export async function buildServer(context: ServiceContext, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
   // Typed as the base instance: routes are written against it, and pino is one FastifyBaseLogger.
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -76,7 +81,7 @@ export async function buildServer(context: ServiceContext, logger: Logger): Prom
     },
   });
 
-  healthRoutes(app, context);
+  healthRoutes(app, context, options.isStarted ?? (() => true));
   keyspaceRoutes(app, context);
   tokenRoutes(app, context);
   verifyRoutes(app, context);

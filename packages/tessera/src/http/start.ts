@@ -36,7 +36,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   // Listen first: if the port is taken, nothing is initialised, so the first admin token is never
   // created without being printed.
-  const app = await buildServer(tessera.context, logger);
+  let started = false;
+  const app = await buildServer(tessera.context, logger, { isStarted: () => started });
   const host = options.host ?? defaultHost;
   const requestedPort = options.port ?? defaultPort;
   try {
@@ -64,6 +65,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
 
   tessera.context.usage.start();
+  started = true;
   const externalChanges = watchExternalChanges(tessera.context);
 
   const address = app.server.address();

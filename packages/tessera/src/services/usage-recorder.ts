@@ -13,7 +13,8 @@ export const defaultUsageOptions: UsageRecorderOptions = { flushIntervalMillisec
 
 /**
  * Collects last-use times off the hot path and writes them in batches, so verification never
- * waits on a database write. A crash loses the last-used times recorded since the last flush (5 seconds by default).
+ * waits on a database write. A crash loses the times recorded since the last flush, which runs
+ * every 5 seconds by default and early when `maxPending` tokens are waiting.
  */
 export class UsageRecorder {
   private pending = new Map<string, LastUse>();
