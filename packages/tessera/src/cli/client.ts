@@ -1,6 +1,7 @@
 import type { GlobalOptions } from './settings.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
+import type { LeakOutcome, LeakReportInput } from '../services/leak-report.js';
 import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
 import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/tokens.js';
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
@@ -18,8 +19,16 @@ export interface TesseraClient {
   verifyToken(request: VerifyRequest): Promise<VerifyResult>;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
+  reportLeak(input: LeakReportInput): Promise<LeakOutcome>;
   close(): Promise<void>;
 }
 
 /** Runs a command with an open client; a returned number other than 0 becomes the exit code. */
 export type WithClient = (run: (client: TesseraClient, options: GlobalOptions) => Promise<number | void>) => Promise<void>;
+
+/** Ends a command with a non-zero exit code (1 for findings) without printing an error. */
+export class ExitSignal extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}

@@ -2,6 +2,7 @@ import { localOperator } from '../services/actor.js';
 import { everyKeyspace } from '../services/authorization.js';
 import { exportAuditEntries, verifyAuditChain } from '../services/audit-log.js';
 import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
+import { reportLeak } from '../services/leaks.js';
 import type { Tessera } from '../services/tessera.js';
 import { rotateToken } from '../services/rotation.js';
 import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
@@ -27,6 +28,7 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     verifyToken: (request) => verifyToken(context, request, everyKeyspace),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
+    reportLeak: (input) => reportLeak(context, operator, input),
     close: () => tessera.close(),
   };
 }

@@ -1,24 +1,16 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TesseraError } from '../core/errors.js';
 import { redactTokens } from '../core/token-format.js';
-import { Tessera } from '../services/tessera.js';
-import type { TesseraClient, WithClient } from './client.js';
+import { ExitSignal, type TesseraClient, type WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
+import { registerScanCommands } from './commands/scan.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
-import { createLocalClient } from './local-client.js';
-import { createRemoteClient } from './remote-client.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
 
 /** Exit codes: 0 success, 1 findings (a token not valid, a broken audit chain), 2 usage or runtime error. */
 export const exitCodes = { success: 0, findings: 1, error: 2 } as const;
-
-class ExitSignal extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
 
 // API field names in messages, and the CLI options a person typed for them.
 const optionsByField: Record<string, string> = {
@@ -55,8 +47,12 @@ async function openClient(options: GlobalOptions): Promise<TesseraClient> {
   if (options.url) {
     const token = process.env['TESSERA_TOKEN'];
     if (!token) throw new TesseraError('UNAUTHENTICATED', 'TESSERA_TOKEN is not set; export an admin token to use --url');
+    const { createRemoteClient } = await import('./remote-client.js');
     return createRemoteClient(options.url, token);
   }
+  // Loaded here rather than at the top, so that commands without a client (scan, redact) start quickly.
+  const { Tessera } = await import('../services/tessera.js');
+  const { createLocalClient } = await import('./local-client.js');
   const tessera = await Tessera.open({
     dataDir: resolveDataDir(options.dataDir),
     databaseUrl: options.databaseUrl,
@@ -95,6 +91,7 @@ export function createProgram(): Command {
   registerKeyspaceCommands(program, withClient);
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
+  registerScanCommands(program, globals, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

@@ -58,6 +58,7 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     changeTokenState: (id, change, reason) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/${change}`, reason === null ? {} : { reason }),
     verifyToken: (request) => call('POST', '/v1/verify', request),
     verifyAudit: () => call<AuditVerification>('GET', '/v1/audit/verify'),
+    reportLeak: (input) => call('POST', '/v1/leaks', input),
     async *exportAudit(): AsyncIterable<AuditEntry> {
       const response = await send('GET', '/v1/audit/export');
       if (!response.ok) throw await errorFrom(response);

@@ -8,6 +8,7 @@ import { createLogger } from '../services/logger.js';
 import { Tessera, type OpenOptions } from '../services/tessera.js';
 import { watchExternalChanges } from '../services/external-changes.js';
 import { buildServer } from './server.js';
+import { defaultHost, defaultPort } from './defaults.js';
 
 export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
   host?: string | undefined;
@@ -26,8 +27,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const defaultHost = '127.0.0.1';
-export const defaultPort = 8470;
+export { defaultHost, defaultPort };
 
 /** Opens (or creates) an installation and serves the API; the first start also creates the first admin token. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {

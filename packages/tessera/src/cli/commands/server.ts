@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
-import { createLogger } from '../../services/logger.js';
-import { initialise } from '../../services/bootstrap.js';
-import { localOperator } from '../../services/actor.js';
-import { Tessera } from '../../services/tessera.js';
-import { defaultHost, defaultPort, startServer } from '../../http/start.js';
+import { defaultHost, defaultPort } from '../../http/defaults.js';
 import { portOption, resolveDataDir, type GlobalOptions } from '../settings.js';
 import { printJson } from '../output.js';
+
+// The database, server and logger modules load only when these commands run, so that commands
+// such as `tessera scan --staged` in a pre-commit hook start quickly.
 
 export function registerServerCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -13,6 +12,9 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
     .description('create the data directory, key file (mode 0600), database and the first admin token, printed once')
     .action(async () => {
       const options = globals();
+      const { Tessera } = await import('../../services/tessera.js');
+      const { initialise } = await import('../../services/bootstrap.js');
+      const { localOperator } = await import('../../services/actor.js');
       const tessera = await Tessera.open({
         dataDir: resolveDataDir(options.dataDir),
         databaseUrl: options.databaseUrl,
@@ -40,6 +42,8 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
     .addOption(new Option('--port <number>', 'TCP port to listen on; 0 picks a free one').env('TESSERA_PORT').argParser(portOption).default(defaultPort))
     .action(async (commandOptions: { host: string; port: number }) => {
       const options = globals();
+      const { createLogger } = await import('../../services/logger.js');
+      const { startServer } = await import('../../http/start.js');
       const logger = createLogger();
       const server = await startServer({
         dataDir: resolveDataDir(options.dataDir),

@@ -23,7 +23,12 @@ export const builtinRules: RuleDefinition[] = [
   // Code hosts
   { id: 'github-pat', description: 'GitHub personal access token (classic)', pattern: String.raw`ghp_[0-9A-Za-z]{36}`, keywords: ['ghp_'] },
   { id: 'github-oauth-token', description: 'GitHub OAuth access token', pattern: String.raw`gho_[0-9A-Za-z]{36}`, keywords: ['gho_'] },
-  { id: 'github-app-token', description: 'GitHub App user-to-server or installation token', pattern: String.raw`gh[us]_[0-9A-Za-z]{36}`, keywords: ['ghu_', 'ghs_'] },
+  {
+    id: 'github-app-token',
+    description: 'GitHub App user-to-server or installation token',
+    pattern: String.raw`gh[us]_[0-9A-Za-z]{36}`,
+    keywords: ['ghu_', 'ghs_'],
+  },
   { id: 'github-refresh-token', description: 'GitHub refresh token', pattern: String.raw`ghr_[0-9A-Za-z]{36,76}`, keywords: ['ghr_'] },
   {
     id: 'github-fine-grained-pat',
@@ -45,7 +50,12 @@ export const builtinRules: RuleDefinition[] = [
     pattern: String.raw`xox[pe]-[0-9]{10,13}-[0-9]{10,13}-[0-9]{10,13}-[0-9a-f]{32,64}`,
     keywords: ['xoxp-', 'xoxe-'],
   },
-  { id: 'slack-app-token', description: 'Slack app-level token', pattern: String.raw`xapp-[0-9]-[0-9A-Z]{9,12}-[0-9]{10,14}-[0-9a-f]{64}`, keywords: ['xapp-'] },
+  {
+    id: 'slack-app-token',
+    description: 'Slack app-level token',
+    pattern: String.raw`xapp-[0-9]-[0-9A-Z]{9,12}-[0-9]{10,14}-[0-9a-f]{64}`,
+    keywords: ['xapp-'],
+  },
   {
     id: 'slack-webhook-url',
     description: 'Slack incoming webhook URL',
@@ -86,7 +96,12 @@ export const builtinRules: RuleDefinition[] = [
     pattern: String.raw`access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}`,
     keywords: ['access_token$'],
   },
-  { id: 'shopify-token', description: 'Shopify access token or shared secret', pattern: String.raw`shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}`, keywords: ['shpat_', 'shpss_', 'shpca_', 'shppa_'] },
+  {
+    id: 'shopify-token',
+    description: 'Shopify access token or shared secret',
+    pattern: String.raw`shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}`,
+    keywords: ['shpat_', 'shpss_', 'shpca_', 'shppa_'],
+  },
 
   // Cloud
   {
@@ -122,8 +137,19 @@ export const builtinRules: RuleDefinition[] = [
   },
   { id: 'digitalocean-token', description: 'DigitalOcean token', pattern: String.raw`do[por]_v1_[0-9a-f]{64}`, keywords: ['dop_v1_', 'doo_v1_', 'dor_v1_'] },
   { id: 'heroku-api-key', description: 'Heroku platform API key', pattern: String.raw`HRKU-[0-9A-Za-z_-]{60}`, keywords: ['HRKU-'] },
-  { id: 'databricks-token', description: 'Databricks personal access token', pattern: String.raw`dapi[0-9a-f]{32}(?:-[0-9])?`, keywords: ['dapi'], minEntropy: 3 },
-  { id: 'hashicorp-vault-token', description: 'HashiCorp Vault service or batch token', pattern: String.raw`hv[sb]\.[0-9A-Za-z_-]{24,200}`, keywords: ['hvs.', 'hvb.'] },
+  {
+    id: 'databricks-token',
+    description: 'Databricks personal access token',
+    pattern: String.raw`dapi[0-9a-f]{32}(?:-[0-9])?`,
+    keywords: ['dapi'],
+    minEntropy: 3,
+  },
+  {
+    id: 'hashicorp-vault-token',
+    description: 'HashiCorp Vault service or batch token',
+    pattern: String.raw`hv[sb]\.[0-9A-Za-z_-]{24,200}`,
+    keywords: ['hvs.', 'hvb.'],
+  },
   {
     id: 'terraform-cloud-token',
     description: 'Terraform Cloud / HCP Terraform API token',
@@ -132,7 +158,12 @@ export const builtinRules: RuleDefinition[] = [
   },
   { id: 'new-relic-api-key', description: 'New Relic user API key', pattern: String.raw`NRAK-[0-9A-Z]{27}`, keywords: ['NRAK-'] },
   { id: 'sentry-auth-token', description: 'Sentry auth token', pattern: String.raw`sntry[us]_[0-9A-Za-z+/=_]{64,200}`, keywords: ['sntrys_', 'sntryu_'] },
-  { id: 'grafana-token', description: 'Grafana Cloud or service account token', pattern: String.raw`gl(?:sa|c)_[0-9A-Za-z+/=_]{32,200}`, keywords: ['glsa_', 'glc_'] },
+  {
+    id: 'grafana-token',
+    description: 'Grafana Cloud or service account token',
+    pattern: String.raw`gl(?:sa|c)_[0-9A-Za-z+/=_]{32,200}`,
+    keywords: ['glsa_', 'glc_'],
+  },
   { id: 'linear-api-key', description: 'Linear API key', pattern: String.raw`lin_api_[0-9A-Za-z]{40}`, keywords: ['lin_api_'] },
 
   // AI APIs
@@ -142,7 +173,12 @@ export const builtinRules: RuleDefinition[] = [
     pattern: String.raw`sk-(?:proj-|svcacct-|admin-)?[0-9A-Za-z_-]{20,160}T3BlbkFJ[0-9A-Za-z_-]{20,160}`,
     keywords: ['T3BlbkFJ'],
   },
-  { id: 'anthropic-api-key', description: 'Anthropic API key', pattern: String.raw`sk-ant-(?:api|admin)[0-9]{2}-[0-9A-Za-z_-]{80,120}AA`, keywords: ['sk-ant-'] },
+  {
+    id: 'anthropic-api-key',
+    description: 'Anthropic API key',
+    pattern: String.raw`sk-ant-(?:api|admin)[0-9]{2}-[0-9A-Za-z_-]{80,120}AA`,
+    keywords: ['sk-ant-'],
+  },
   { id: 'huggingface-token', description: 'Hugging Face access token', pattern: String.raw`hf_[A-Za-z]{34}`, keywords: ['hf_'], minEntropy: 3.5 },
   { id: 'groq-api-key', description: 'Groq API key', pattern: String.raw`gsk_[0-9A-Za-z]{52}`, keywords: ['gsk_'] },
   { id: 'replicate-api-token', description: 'Replicate API token', pattern: String.raw`r8_[0-9A-Za-z]{37}`, keywords: ['r8_'] },
@@ -150,7 +186,12 @@ export const builtinRules: RuleDefinition[] = [
 
   // Package registries
   { id: 'npm-access-token', description: 'npm access token', pattern: String.raw`npm_[0-9A-Za-z]{36}`, keywords: ['npm_'] },
-  { id: 'pypi-upload-token', description: 'PyPI upload token', pattern: String.raw`pypi-AgEIcHlwaS5vcmc[0-9A-Za-z_-]{50,300}`, keywords: ['pypi-AgEIcHlwaS5vcmc'] },
+  {
+    id: 'pypi-upload-token',
+    description: 'PyPI upload token',
+    pattern: String.raw`pypi-AgEIcHlwaS5vcmc[0-9A-Za-z_-]{50,300}`,
+    keywords: ['pypi-AgEIcHlwaS5vcmc'],
+  },
   { id: 'nuget-api-key', description: 'NuGet API key', pattern: String.raw`oy2[a-z0-9]{43}`, keywords: ['oy2'], minEntropy: 3.5 },
   { id: 'rubygems-api-key', description: 'RubyGems API key', pattern: String.raw`rubygems_[0-9a-f]{48}`, keywords: ['rubygems_'] },
   { id: 'docker-hub-pat', description: 'Docker Hub personal access token', pattern: String.raw`dckr_pat_[0-9A-Za-z_-]{27}`, keywords: ['dckr_pat_'] },

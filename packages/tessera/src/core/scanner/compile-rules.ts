@@ -21,7 +21,11 @@ function compileRule(definition: RuleDefinition, field: string): CompiledRule {
     throw invalidRule(`${field}.id`, 'must be lowercase letters, digits and "-", at most 64 characters, e.g. "acme-api-key"');
   }
   if (typeof definition.pattern !== 'string' || definition.pattern === '') throw invalidRule(`${field}.pattern`, 'must be a non-empty regular expression');
-  if (!Array.isArray(definition.keywords) || definition.keywords.length === 0 || definition.keywords.some((keyword) => typeof keyword !== 'string' || keyword === '')) {
+  if (
+    !Array.isArray(definition.keywords) ||
+    definition.keywords.length === 0 ||
+    definition.keywords.some((keyword) => typeof keyword !== 'string' || keyword === '')
+  ) {
     throw invalidRule(`${field}.keywords`, 'must list at least one literal string that every match contains, e.g. ["acme_"]');
   }
   const flags = definition.flags ?? '';

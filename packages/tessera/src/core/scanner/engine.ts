@@ -123,18 +123,20 @@ function removeOverlaps(findings: RawFinding[], ruleOrder: Map<CompiledRule, num
   return kept.sort((a, b) => a.start - b.start);
 }
 
-/**
- * Scans a text with the rules and returns its findings with line, column and a masked snippet.
- * Pure and synchronous; every rule's quantifiers are bounded, so the time grows linearly with
- * the text's length.
- */
-export function scanText(text: string, options: ScanTextOptions): TextScanResult {
-  const maxFindings = options.maxFindings ?? defaultMaxFindings;
+/** A secret's span in a text, for masking. */
+export interface SecretSpan {
+  start: number;
+  end: number;
+  secret: string;
+}
+
+/** Runs every rule whose keywords occur in the text, over the text and over its joined string literals. */
+function collectRawFindings(text: string, rules: CompiledRule[]): RawFinding[] {
   let lowercase: string | undefined;
   const lowercaseText = (): string => (lowercase ??= text.toLowerCase());
 
   const raw: RawFinding[] = [];
-  for (const rule of options.rules) {
+  for (const rule of rules) {
     if (containsKeyword(rule, text, lowercaseText)) raw.push(...matchRule(rule, text, false));
   }
 
@@ -142,7 +144,7 @@ export function scanText(text: string, options: ScanTextOptions): TextScanResult
   const joined = joinConcatenatedLiterals(text);
   if (joined !== null) {
     const joinedLowercase = joined.text.toLowerCase();
-    for (const rule of options.rules) {
+    for (const rule of rules) {
       if (!containsKeyword(rule, joined.text, () => joinedLowercase)) continue;
       for (const finding of matchRule(rule, joined.text, true)) {
         const chain = joined.chainAt(finding.start);
@@ -150,11 +152,26 @@ export function scanText(text: string, options: ScanTextOptions): TextScanResult
       }
     }
   }
-  if (raw.length === 0) return { findings: [], truncated: false };
+  if (raw.length === 0) return raw;
 
-  const ruleOrder = new Map(options.rules.map((rule, index) => [rule, index]));
-  const unique = removeOverlaps(raw, ruleOrder);
-  return locateFindings(text, unique, maxFindings);
+  const ruleOrder = new Map(rules.map((rule, index) => [rule, index]));
+  return removeOverlaps(raw, ruleOrder);
+}
+
+/** Returns the spans of every secret in the text, in order, for masking (a joined secret's span is its whole chain). */
+export function findSecretSpans(text: string, rules: CompiledRule[]): SecretSpan[] {
+  return collectRawFindings(text, rules).map(({ start, end, secret }) => ({ start, end, secret }));
+}
+
+/**
+ * Scans a text with the rules and returns its findings with line, column and a masked snippet.
+ * Pure and synchronous; every rule's quantifiers are bounded, so the time grows linearly with
+ * the text's length.
+ */
+export function scanText(text: string, options: ScanTextOptions): TextScanResult {
+  const findings = collectRawFindings(text, options.rules);
+  if (findings.length === 0) return { findings: [], truncated: false };
+  return locateFindings(text, findings, options.maxFindings ?? defaultMaxFindings);
 }
 
 /** Turns offsets into lines, columns and snippets, and drops findings on lines marked `tessera:allow`. */

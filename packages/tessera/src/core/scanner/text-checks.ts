@@ -15,7 +15,8 @@ export function shannonEntropy(text: string): number {
 }
 
 // Words that documentation and sample configs put where a real secret would go.
-const placeholderWords = /example|sample|placeholder|dummy|changeme|change_me|redacted|your[_-]?(?:api|secret|token|key|own|password)|insert|replace|fixme|todo/i;
+const placeholderWords =
+  /example|sample|placeholder|dummy|changeme|change_me|redacted|your[_-]?(?:api|secret|token|key|own|password)|insert|replace|fixme|todo/i;
 
 /**
  * True when a matched value is a stand-in rather than a secret: `...`, `xxxx`, `<your-key>`,
