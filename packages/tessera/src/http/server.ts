@@ -11,6 +11,7 @@ import { RequestLogController } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
+import { leakRoutes } from './routes/leaks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
@@ -85,6 +86,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   keyspaceRoutes(app, context);
   tokenRoutes(app, context);
   verifyRoutes(app, context);
+  leakRoutes(app, context);
   auditRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
