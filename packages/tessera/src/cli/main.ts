@@ -4,6 +4,8 @@ import { redactTokens } from '../core/token-format.js';
 import { ExitSignal, type TesseraClient, type WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
+import { registerHookCommands } from './commands/hook.js';
+import { registerRedactCommand } from './commands/redact.js';
 import { registerScanCommands } from './commands/scan.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
@@ -92,6 +94,8 @@ export function createProgram(): Command {
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
   registerScanCommands(program, globals, withClient);
+  registerRedactCommand(program);
+  registerHookCommands(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

@@ -204,7 +204,6 @@ export const builtinRules: RuleDefinition[] = [
     // The body is found lazily up to the END line, so a BEGIN line with no END costs one bounded look ahead.
     pattern: String.raw`-----BEGIN ((?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----([\s\S]{64,16384}?)-----END \1-----`,
     keywords: ['PRIVATE KEY'],
-    secretGroup: 2,
     validator: 'private-key',
     boundary: 'none',
   },

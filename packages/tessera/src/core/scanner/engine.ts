@@ -179,12 +179,7 @@ function locateFindings(text: string, findings: RawFinding[], maxFindings: numbe
   const starts = lineStarts(text);
   const lineEndOf = (lineIndex: number): number => (lineIndex + 1 < starts.length ? starts[lineIndex + 1]! - 1 : text.length);
 
-  // Report a multi-line secret (a PEM body) at its first non-blank character.
-  const located = findings.map((finding) => {
-    let start = finding.start;
-    while (start < finding.end - 1 && /\s/.test(text[start]!)) start++;
-    return { ...finding, start, lineIndex: lineIndexOf(starts, start) };
-  });
+  const located = findings.map((finding) => ({ ...finding, lineIndex: lineIndexOf(starts, finding.start) }));
 
   const allowedLines = new Set<number>();
   for (let index = text.indexOf(allowMarker); index !== -1; index = text.indexOf(allowMarker, index + 1)) allowedLines.add(lineIndexOf(starts, index));

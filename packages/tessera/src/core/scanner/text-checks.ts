@@ -31,15 +31,23 @@ export function isPlaceholder(value: string): boolean {
   return /0123456|1234567|abcdefg|ABCDEFG/.test(value);
 }
 
+const wordPattern = /[A-Z]{2,}(?=[A-Z][a-z]|[0-9]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g;
+
+/** True for a piece of a name: a number of up to 3 digits, or a word of 2+ letters with a vowel once it has 5 ("Http" has none). */
+function isNameWord(word: string): boolean {
+  if (/^[0-9]+$/.test(word)) return word.length <= 3;
+  if (word.length < 2) return false;
+  return word.length < 5 || /[aeiouyAEIOUY]/.test(word);
+}
+
 /**
  * True when a value reads as words joined the way code names things (camelCase, PascalCase,
- * snake_case, kebab-case, dotted member access) rather than random characters. Every word must
- * have at least two letters, which random strings rarely manage across a whole value.
+ * snake_case, kebab-case, dotted member access, acronyms such as XMLHttpRequest) rather than
+ * random characters. Random strings rarely split into words of two or more letters that each
+ * have a vowel.
  */
 export function isIdentifierLike(value: string): boolean {
-  if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value) && !/[0-9]/.test(value)) return true;
-  const camelOrPascal = /^[A-Za-z][a-z]+(?:[A-Z][a-z]+|[A-Z]{2,}(?![a-z])|[0-9]{1,3})*$/;
-  if (camelOrPascal.test(value)) return true;
-  const separatedWords = /^[A-Za-z][a-z]+(?:[_.-][A-Za-z][a-z]+|[_.-][0-9]{1,3})+$|^[A-Z][A-Z]+(?:[_.-][A-Z][A-Z]+|[_.-][0-9]{1,3})+$/;
-  return separatedWords.test(value);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(value)) return false;
+  const words = value.split(/[_.-]+/).flatMap((part) => part.match(wordPattern) ?? []);
+  return words.length > 0 && words.every(isNameWord);
 }

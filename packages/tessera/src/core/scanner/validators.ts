@@ -27,10 +27,11 @@ function validateJwt(secret: string): Verdict {
 }
 
 /**
- * A private key body, once escaped newlines and whitespace are gone, must be long base64: a
- * documentation stub such as "..." or "<key>" is not a key.
+ * A private key's body, once its BEGIN and END lines, escaped newlines and whitespace are gone,
+ * must be long base64: a documentation stub such as "..." or "<key>" is not a key.
  */
-function validatePrivateKey(body: string): Verdict {
+function validatePrivateKey(block: string): Verdict {
+  const body = block.replace(/^-----BEGIN [A-Z ]+-----|-----END [A-Z ]+-----$/g, '');
   // Encrypted PEM keys carry "Proc-Type" and "DEK-Info" headers before the base64.
   const withoutHeaders = body.replace(/(?:Proc-Type|DEK-Info):[^\n\\]*/g, '');
   const base64 = withoutHeaders.replace(/\\r|\\n|\s/g, '');
