@@ -20,6 +20,7 @@ const routes: [string, boolean][] = [
   ['post /v1/tokens/{id}/enable', true],
   ['post /v1/tokens/self/rotate', true],
   ['post /v1/verify', true],
+  ['post /v1/leaks', true],
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
   ['get /v1/audit/export', true],

@@ -1,6 +1,6 @@
 import { TesseraError } from '../core/errors.js';
 import { maskTokensInText, tokenHint } from '../core/token-format.js';
-import { effectiveState, type TokenState } from '../core/token-state.js';
+import { effectiveState } from '../core/token-state.js';
 import type { Actor } from './actor.js';
 import { recordAudit } from './audit-trail.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';

@@ -2,6 +2,16 @@ import { redactTokens } from '../token-format.js';
 import { maskSecret } from './masking.js';
 
 export const maxSnippetLength = 160;
+
+/** Replaces tabs, carriage returns and other control characters, which would garble a terminal, with spaces. */
+function replaceControlCharacters(text: string): string {
+  let output = '';
+  for (const character of text) {
+    const code = character.charCodeAt(0);
+    output += code < 0x20 || code === 0x7f ? ' ' : character;
+  }
+  return output;
+}
 const contextLength = 48;
 
 interface Span {
@@ -31,7 +41,7 @@ export function buildSnippet(text: string, lineStart: number, lineEnd: number, s
   // A secret that starts before the window's start is partly inside it: mask the whole window then.
   if (inWindow.some((other) => other.start < windowStart || other.end > windowEnd)) snippet = maskSecret(span.secret);
 
-  const cleaned = redactTokens(snippet.replace(/[\u0000-\u001f\u007f]/g, ' ')).trim();
+  const cleaned = redactTokens(replaceControlCharacters(snippet)).trim();
   const prefix = windowStart > lineStart ? '…' : '';
   const suffix = windowEnd < lineEnd ? '…' : '';
   const bounded = cleaned.length > maxSnippetLength ? `${cleaned.slice(0, maxSnippetLength)}…` : cleaned;
