@@ -15,6 +15,17 @@ function invalidRule(field: string, message: string): TesseraError {
   return new TesseraError('CONFIGURATION_INVALID', `${field}: ${message}`, { field });
 }
 
+function compileAnchor(definition: RuleDefinition, field: string, engineFlags: string): CompiledRule['anchored'] {
+  const { pattern, lookBehind } = definition.anchor!;
+  if (!Number.isInteger(lookBehind) || lookBehind < 0 || lookBehind > 256)
+    throw invalidRule(`${field}.anchor.lookBehind`, 'must be a whole number from 0 to 256');
+  try {
+    return { anchor: new RegExp(pattern, 'g'), sticky: new RegExp(definition.pattern, `${engineFlags.replace('g', '')}y`) };
+  } catch (error) {
+    throw invalidRule(`${field}.anchor.pattern`, `is not a valid regular expression (${(error as Error).message})`);
+  }
+}
+
 /** Checks a user's rule and compiles its pattern; the error names the rule's field and the fix. */
 function compileRule(definition: RuleDefinition, field: string): CompiledRule {
   if (typeof definition.id !== 'string' || !/^[a-z0-9][a-z0-9-]{0,63}$/.test(definition.id)) {
@@ -43,9 +54,10 @@ function compileRule(definition: RuleDefinition, field: string): CompiledRule {
   } catch (error) {
     throw invalidRule(`${field}.pattern`, `is not a valid regular expression (${(error as Error).message})`);
   }
+  const anchored = definition.anchor === undefined ? undefined : compileAnchor(definition, field, engineFlags);
   const ignoreCase = flags === 'i';
   const keywords = ignoreCase ? definition.keywords.map((keyword) => keyword.toLowerCase()) : definition.keywords;
-  return { definition, expression, ignoreCase, keywords };
+  return { definition, expression, anchored, ignoreCase, keywords };
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Finding, TextScanResult } from './finding.js';
 import { joinConcatenatedLiterals } from './concatenation.js';
+import { buildKeywordIndex, type KeywordIndex } from './keyword-index.js';
 import type { CompiledRule } from './rule.js';
 import { buildSnippet } from './snippet.js';
 import { isPlaceholder, shannonEntropy } from './text-checks.js';
@@ -51,11 +52,6 @@ function hasWordBoundaries(text: string, start: number, end: number): boolean {
   return end >= text.length || !isWordCode(text.charCodeAt(end));
 }
 
-function containsKeyword(rule: CompiledRule, text: string, lowercaseText: () => string): boolean {
-  const haystack = rule.ignoreCase ? lowercaseText() : text;
-  return rule.keywords.some((keyword) => haystack.includes(keyword));
-}
-
 /** Returns the confidence of a candidate that passes the rule's boundary, placeholder, entropy and validator checks, or null. */
 function checkCandidate(rule: CompiledRule, text: string, start: number, end: number, secret: string): Finding['confidence'] | null {
   const { definition } = rule;
@@ -68,24 +64,53 @@ function checkCandidate(rule: CompiledRule, text: string, start: number, end: nu
   return validateSecret(definition.validator, secret);
 }
 
+/** Turns a regular expression match into a finding, or null when `checkCandidate` rejects it. */
+function acceptMatch(rule: CompiledRule, text: string, match: RegExpExecArray, joined: boolean): RawFinding | null {
+  const secretGroup = rule.definition.secretGroup ?? 0;
+  const secret = match[secretGroup];
+  const start = secretGroup > 0 ? match.indices?.[secretGroup]?.[0] : match.index;
+  if (secret === undefined || start === undefined) return null;
+  const confidence = checkCandidate(rule, text, start, start + secret.length, secret);
+  return confidence === null ? null : { rule, start, end: start + secret.length, secret, confidence, joined };
+}
+
 /** Runs one rule over `text` and returns the matches that pass `checkCandidate`. */
 function matchRule(rule: CompiledRule, text: string, joined: boolean): RawFinding[] {
-  const { expression } = rule;
-  const secretGroup = rule.definition.secretGroup ?? 0;
-  const found: RawFinding[] = [];
+  if (rule.anchored) return matchAnchoredRule(rule, rule.anchored, text, joined);
 
+  const { expression } = rule;
+  const found: RawFinding[] = [];
   expression.lastIndex = 0;
   let match: RegExpExecArray | null;
   while ((match = expression.exec(text)) !== null) {
-    const secret = match[secretGroup];
-    const start = secretGroup > 0 ? match.indices?.[secretGroup]?.[0] : match.index;
-    const confidence = secret === undefined || start === undefined ? null : checkCandidate(rule, text, start, start + secret.length, secret);
-    if (confidence === null) {
-      // A shorter match may start inside a rejected one, so the search goes on one character later.
-      expression.lastIndex = match.index + 1;
-      continue;
+    const finding = acceptMatch(rule, text, match, joined);
+    if (finding) found.push(finding);
+    // A shorter match may start inside a rejected one, so the search goes on one character later.
+    else expression.lastIndex = match.index + 1;
+  }
+  return found;
+}
+
+/** Finds the anchor, then tries the rule's pattern at each position up to `lookBehind` before it; the earliest accepted start wins. */
+function matchAnchoredRule(rule: CompiledRule, anchored: NonNullable<CompiledRule['anchored']>, text: string, joined: boolean): RawFinding[] {
+  const { anchor, sticky } = anchored;
+  const lookBehind = rule.definition.anchor!.lookBehind;
+  const found: RawFinding[] = [];
+  let searchedUpTo = 0;
+  anchor.lastIndex = 0;
+  let hit: RegExpExecArray | null;
+  while ((hit = anchor.exec(text)) !== null) {
+    for (let position = Math.max(searchedUpTo, hit.index - lookBehind); position <= hit.index; position++) {
+      sticky.lastIndex = position;
+      const match = sticky.exec(text);
+      const finding = match === null ? null : acceptMatch(rule, text, match, joined);
+      if (finding) {
+        found.push(finding);
+        searchedUpTo = finding.end;
+        break;
+      }
     }
-    found.push({ rule, start: start!, end: start! + secret!.length, secret: secret!, confidence, joined });
+    if (hit[0].length === 0) anchor.lastIndex++;
   }
   return found;
 }
@@ -130,22 +155,33 @@ export interface SecretSpan {
   secret: string;
 }
 
+// Rule sets are compiled once per scan and reused for every file, so their keyword index is too.
+const keywordIndexes = new WeakMap<CompiledRule[], KeywordIndex>();
+
+function keywordIndexFor(rules: CompiledRule[]): KeywordIndex {
+  let index = keywordIndexes.get(rules);
+  if (index === undefined) {
+    index = buildKeywordIndex(rules);
+    keywordIndexes.set(rules, index);
+  }
+  return index;
+}
+
 /** Runs every rule whose keywords occur in the text, over the text and over its joined string literals. */
 function collectRawFindings(text: string, rules: CompiledRule[]): RawFinding[] {
-  let lowercase: string | undefined;
-  const lowercaseText = (): string => (lowercase ??= text.toLowerCase());
-
+  const index = keywordIndexFor(rules);
   const raw: RawFinding[] = [];
+  const selected = index.rulesFor(text);
   for (const rule of rules) {
-    if (containsKeyword(rule, text, lowercaseText)) raw.push(...matchRule(rule, text, false));
+    if (selected.has(rule)) raw.push(...matchRule(rule, text, false));
   }
 
   // Secrets split across string literals ("ghp_ab" + "cd…") are searched for in the joined literals too.
   const joined = joinConcatenatedLiterals(text);
   if (joined !== null) {
-    const joinedLowercase = joined.text.toLowerCase();
+    const selectedInJoined = index.rulesFor(joined.text);
     for (const rule of rules) {
-      if (!containsKeyword(rule, joined.text, () => joinedLowercase)) continue;
+      if (!selectedInJoined.has(rule)) continue;
       for (const finding of matchRule(rule, joined.text, true)) {
         const chain = joined.chainAt(finding.start);
         raw.push({ ...finding, start: chain.start, end: chain.end });

@@ -26,6 +26,12 @@ export interface RuleDefinition {
    * on either side, so a prefix inside a longer identifier or a base64 run is not reported.
    */
   boundary?: 'word' | 'none' | undefined;
+  /**
+   * A faster way in for a pattern with no literal to search for: the engine finds this regular
+   * expression first, then tries `pattern` at each of the `lookBehind` positions before each hit
+   * and at the hit itself. Every match of `pattern` must contain a match of the anchor there.
+   */
+  anchor?: { pattern: string; lookBehind: number } | undefined;
 }
 
 export const validatorNames = ['tessera-checksum', 'jwt', 'private-key', 'aws-key-id', 'url-password', 'discord-bot-token', 'assigned-value'] as const;
@@ -35,6 +41,8 @@ export type ValidatorName = (typeof validatorNames)[number];
 export interface CompiledRule {
   definition: RuleDefinition;
   expression: RegExp;
+  /** The anchor, and `expression` again with the sticky flag, for rules that have an anchor. */
+  anchored?: { anchor: RegExp; sticky: RegExp } | undefined;
   ignoreCase: boolean;
   keywords: string[];
 }
