@@ -24,6 +24,7 @@ const routes: [string, boolean][] = [
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
   ['get /v1/audit/export', true],
+  ['get /v1/events', true],
   ['get /healthz', false],
   ['get /readyz', false],
 ];
