@@ -18,10 +18,19 @@ const runs = Number(options.runs);
 requireBuild();
 
 const cli = join(dirname(distDir), 'bin', 'tessera.js');
-const gitEnvironment = { ...process.env, GIT_AUTHOR_NAME: 'Bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'Bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' };
+const gitEnvironment = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+};
 
 function sourceFile(index, lines) {
-  return Array.from({ length: lines }, (_, line) => `export function handler${index}_${line}(request, response) { return response.send({ id: request.params.id, line: ${line} }); }`).join('\n');
+  return Array.from(
+    { length: lines },
+    (_, line) => `export function handler${index}_${line}(request, response) { return response.send({ id: request.params.id, line: ${line} }); }`,
+  ).join('\n');
 }
 
 function wallTimes(command, args, cwd) {

@@ -56,7 +56,10 @@ const cli = join(dirname(distDir), 'bin', 'tessera.js');
 function npmInstall(folder, specs) {
   mkdirSync(folder, { recursive: true });
   writeFileSync(join(folder, 'package.json'), '{"private": true}\n');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional', '--loglevel=error', ...specs], { cwd: folder, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--omit=optional', '--loglevel=error', ...specs], {
+    cwd: folder,
+    stdio: 'inherit',
+  });
 }
 
 /** Lists regular files under a folder with their sizes, in a stable order. */
@@ -138,7 +141,12 @@ function runSecretlint(installFolder, folder, timeoutSeconds) {
   // Written to a file: piped standard output of several hundred MB arrived cut short.
   const outputFile = join(installFolder, 'result.json');
   rmSync(outputFile, { force: true });
-  const run = timed(binary, ['**/*', '--format', 'json', '--output', outputFile, '--secretlintrc', join(installFolder, '.secretlintrc.json'), '--no-color'], folder, timeoutSeconds);
+  const run = timed(
+    binary,
+    ['**/*', '--format', 'json', '--output', outputFile, '--secretlintrc', join(installFolder, '.secretlintrc.json'), '--no-color'],
+    folder,
+    timeoutSeconds,
+  );
   if (run.signal || !existsSync(outputFile)) return { ...run, finished: false, findings: [] };
   const results = JSON.parse(readFileSync(outputFile, 'utf8'));
   const findings = results.flatMap((result) =>
@@ -173,8 +181,20 @@ const secretlintSlice = runSecretlint(secretlintFolder, sliceDir, Number(options
 printTable(
   ['tool', 'input', 'wall s', 'MB/s', 'findings'],
   [
-    ['tessera scan (2 threads)', `whole corpus, ${formatNumber(allBytes / 1024 / 1024, 0)} MB`, formatNumber(whole.milliseconds / 1000, 1), megabytesPerSecond(allBytes, whole.milliseconds), whole.findings.length],
-    ['tessera scan (2 threads)', `slice, ${formatNumber(sliceBytesActual / 1024 / 1024, 0)} MB`, formatNumber(tesseraSlice.milliseconds / 1000, 1), megabytesPerSecond(sliceBytesActual, tesseraSlice.milliseconds), tesseraSlice.findings.length],
+    [
+      'tessera scan (2 threads)',
+      `whole corpus, ${formatNumber(allBytes / 1024 / 1024, 0)} MB`,
+      formatNumber(whole.milliseconds / 1000, 1),
+      megabytesPerSecond(allBytes, whole.milliseconds),
+      whole.findings.length,
+    ],
+    [
+      'tessera scan (2 threads)',
+      `slice, ${formatNumber(sliceBytesActual / 1024 / 1024, 0)} MB`,
+      formatNumber(tesseraSlice.milliseconds / 1000, 1),
+      megabytesPerSecond(sliceBytesActual, tesseraSlice.milliseconds),
+      tesseraSlice.findings.length,
+    ],
     [
       `secretlint ${secretlintVersion} + preset-recommend`,
       `slice, ${formatNumber(sliceBytesActual / 1024 / 1024, 0)} MB`,
@@ -187,7 +207,9 @@ printTable(
 if (secretlintSlice.finished) {
   console.log(`\nthroughput ratio on the slice: tessera / secretlint = ${formatNumber(secretlintSlice.milliseconds / tesseraSlice.milliseconds, 1)}`);
   const { both, onlyTessera, onlySecretlint } = compare(tesseraSlice.findings, secretlintSlice.findings);
-  console.log(`\nfindings on the slice by file and line: ${both} found by both, ${onlyTessera.length} only by tessera, ${onlySecretlint.length} only by secretlint`);
+  console.log(
+    `\nfindings on the slice by file and line: ${both} found by both, ${onlyTessera.length} only by tessera, ${onlySecretlint.length} only by secretlint`,
+  );
   for (const finding of onlySecretlint) console.log(`  only secretlint: ${finding.key} ${finding.rule}`);
   for (const finding of onlyTessera) console.log(`  only tessera: ${finding.key} ${finding.rule}`);
 } else {

@@ -72,6 +72,18 @@ describeEachDatabase('POST /v1/leaks', (target) => {
     expect(leakedEntry.details).toEqual({ hint: `bill_…${leaked.secret.slice(-4)}`, where, response: 'revoke', action: 'revoked' });
     expect(JSON.stringify(audit.body)).not.toContain(leaked.secret);
 
+    const events = await server.request('GET', `/v1/events?type=token.leaked&subjectId=${leaked.id}`);
+    expect(events.status).toBe(200);
+    expect(events.body.items).toEqual([
+      expect.objectContaining({
+        type: 'token.leaked',
+        subject: { type: 'token', id: leaked.id },
+        keyspace: 'billing',
+        data: { hint: `bill_…${leaked.secret.slice(-4)}`, where, response: 'revoke', action: 'revoked' },
+      }),
+    ]);
+    expect(JSON.stringify(events.body)).not.toContain(leaked.secret);
+
     const again = await server.request('POST', '/v1/leaks', { token: responderToken, body: { token: leaked.secret, where, response: 'revoke' } });
     expect(again.body).toMatchObject({ live: false, action: 'inactive' });
   });

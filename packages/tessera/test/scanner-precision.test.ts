@@ -95,12 +95,32 @@ describe('identifiers flagged for entropy', () => {
     'client_secret = oauth_client_secret_parameter',
     'auth-token = session-auth-token-header-name',
     'token = XMLHttpRequestUploadProgressHandler',
+    'export type PassphraseBlob = Buffer|Uint8Array|Blob|string;',
+    'actor_token: stsCredentialsOptions.actingParty?.actorToken,',
+    'credentials: Resource$Projects$Locations$Authproviders$Credentials;',
+    'this.masterCredentials=e||a.config.credentials;',
+    'apiKey: SensitiveString2048;',
+    'PrivateKeyAttributes: PrivateKeyAttributesV2;',
+    'type OpeningParenToken = OpeningParenToken$1;',
   ])('%s is not reported', (text) => {
     expect(ruleIdsIn(text)).toEqual([]);
   });
 
   test('random value under the same name is reported', () => {
     expect(ruleIdsIn(`const token = "${randomFrom(base62, 10)}4${randomFrom(base62, 15)}";`)).toEqual(['generic-secret']);
+  });
+});
+
+describe('values that are not credentials', () => {
+  test.each([
+    ['page cursor', '"nextToken": "gPFEGk7CF-wS9ZAk3LgeqAFWpnYYa7Bc"'],
+    ['request id', '"ClientRequestToken": "a8ca07e4-61ec-4399-99f4-19853801bcd5"'],
+    ['token type', 'requested_token_type: "urn:ietf:params:oauth:token-type:access_token"'],
+    ['resource name', '"SecretARN": "arn:aws:secretsmanager:us-west-2:123456789012:secret:MyTestDatabaseSecret-a1b2c3"'],
+    ['timestamp', '"PasswordLastUsed": "2014-10-10T14:37:51Z"'],
+    ['path', 'private_key_file = /etc/ssl/private/server-2024.key'],
+  ])('%s is not reported', (_name, text) => {
+    expect(ruleIdsIn(text)).toEqual([]);
   });
 });
 

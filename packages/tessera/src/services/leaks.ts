@@ -2,9 +2,10 @@ import { TesseraError } from '../core/errors.js';
 import { maskTokensInText, tokenHint } from '../core/token-format.js';
 import { effectiveState } from '../core/token-state.js';
 import type { Actor } from './actor.js';
-import { recordAudit } from './audit-trail.js';
+import { auditedChange } from './audit-trail.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
+import { eventAbout } from './events.js';
 import { rotateToken } from './rotation.js';
 import { changeTokenState } from './tokens.js';
 import { lookupToken } from './verifier.js';
@@ -84,13 +85,15 @@ export async function reportLeak(context: ServiceContext, actor: Actor, input: L
     outcome.action = 'recorded';
   }
 
-  // TODO: also write a token.leaked outbox event once the events outbox exists; the audit entry carries the same facts.
-  await recordAudit(context, actor, {
+  // The token.leaked event feeds webhooks and alerts; like the audit entry it names where the token
+  // was seen and what was done, never the token itself.
+  const audit = {
     action: 'token.leaked',
     target: { type: 'token', id: lookup.id },
     keyspace: lookup.keyspaceName,
-    outcome: 'success',
+    outcome: 'success' as const,
     details: { hint, where, response: input.response, action: outcome.action },
-  });
+  };
+  await auditedChange(context, actor, async () => ({ result: undefined, audit, events: [eventAbout(audit, 'token.leaked', audit.details)] }));
   return outcome;
 }

@@ -1,7 +1,11 @@
 import type { RuleDefinition } from './rule.js';
 
-// Secret-sounding names for the generic rule and the keyword-anchored provider rules.
-const secretNames = String.raw`(?:api[_.-]?key|apikey|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|secret|token|auth[_.-]?token|password|passwd|passphrase|pwd|credentials?|private[_.-]?key|signing[_.-]?key)`;
+// Secret-sounding names for the generic rule and the keyword-anchored provider rules. A "token"
+// that is a page cursor, request id or CSRF token is not a credential.
+const secretNames = String.raw`(?:api[_.-]?key|apikey|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|secret|(?<!(?:next|continuation|page|request|change|lifecycle|term|csrf|xsrf|idempotency|cancel|cancellation|sync|resume|cursor|action)[_.-]?)token|auth[_.-]?token|password|passwd|passphrase|pwd|credentials?|private[_.-]?key|signing[_.-]?key)`;
+
+// A name that goes on to say it holds something else: a token's type, a password's length, a key's path.
+const notSecretSuffix = String.raw`(?![A-Za-z0-9_.-]{0,24}?(?:type|url|uri|endpoint|context|name|path|file|length|count|expir|ttl|timeout|header|field|prefix|suffix|format|pattern|regex|kind|mode|size|index|list|provider|manager|service|store|class|factory|handler|option|param|policy|rotation|version|hash|last|id\b))`;
 
 // A name, then `=`, `:`, `:=` or `=>`, optional quotes; every run is bounded (see RuleDefinition).
 const assignment = String.raw`[A-Za-z0-9_.-]{0,40}["']?\s{0,4}(?::=|=>|[:=])\s{0,4}["'\x60]?`;
@@ -229,7 +233,7 @@ export const builtinRules: RuleDefinition[] = [
   {
     id: 'generic-secret',
     description: 'High-entropy value assigned to a secret-sounding name',
-    pattern: String.raw`${secretNames}${assignment}([^\s"'\x60,;(){}<>\[\]\\]{16,200})`,
+    pattern: String.raw`(?<![:/])${secretNames}${notSecretSuffix}${assignment}([^\s"'\x60,;(){}<>\[\]\\]{16,200})`,
     flags: 'i',
     keywords: ['key', 'secret', 'token', 'passw', 'pwd', 'credential', 'passphrase'],
     secretGroup: 1,

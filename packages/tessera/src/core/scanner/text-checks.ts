@@ -33,21 +33,33 @@ export function isPlaceholder(value: string): boolean {
 
 const wordPattern = /[A-Z]{2,}(?=[A-Z][a-z]|[0-9]|$)|[A-Z]?[a-z]+|[A-Z]+|[0-9]+/g;
 
-/** True for a piece of a name: a number of up to 3 digits, or a word of 2+ letters with a vowel once it has 5 ("Http" has none). */
-function isNameWord(word: string): boolean {
-  if (/^[0-9]+$/.test(word)) return word.length <= 3;
-  if (word.length < 2) return false;
+/**
+ * True for a piece of a name: a number of up to 4 digits, or a word of 2+ letters with a vowel
+ * once it has 5 ("Http" has none). A one-letter word may start a name (v4Signer, eTag, a whole
+ * name in minified code) or come before a number (V2, v1).
+ */
+function isNameWord(word: string, index: number, words: string[]): boolean {
+  if (/^[0-9]+$/.test(word)) return word.length <= 4;
+  if (word.length < 2) return index === 0 || /^[0-9]/.test(words[index + 1] ?? '');
   return word.length < 5 || /[aeiouyAEIOUY]/.test(word);
 }
 
+/** True when one name (no dots) splits into name words: camelCase, PascalCase, snake_case, kebab-case, acronyms. */
+function isNameLike(name: string): boolean {
+  // Bundlers rename clashing names to name$1 and join generated ones with $; leading underscores mark private names.
+  const core = name.replace(/^_+/, '').replace(/(?:\$\d*)+$/, '');
+  if (!/^[A-Za-z][A-Za-z0-9_$-]*$/.test(core)) return false;
+  const words = core.split(/[_$-]+/).flatMap((part) => part.match(wordPattern) ?? []);
+  return words.length > 0 && words.every(isNameWord);
+}
+
 /**
- * True when a value reads as words joined the way code names things (camelCase, PascalCase,
- * snake_case, kebab-case, dotted member access, acronyms such as XMLHttpRequest) rather than
- * random characters. Random strings rarely split into words of two or more letters that each
- * have a vowel.
+ * True when a value reads as code rather than random characters: a name or a dotted member access
+ * (`this.config.password`, `_index.TokenContext.normal`), or a union of them
+ * (`Buffer|Uint8Array|string`). Random strings rarely split into words of two or more letters
+ * that each have a vowel.
  */
 export function isIdentifierLike(value: string): boolean {
-  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(value)) return false;
-  const words = value.split(/[_.-]+/).flatMap((part) => part.match(wordPattern) ?? []);
-  return words.length > 0 && words.every(isNameWord);
+  const operands = value.split(/[|&]+/).filter((operand) => operand !== '');
+  return operands.length > 0 && operands.every((operand) => operand.split(/\??\./).every(isNameLike));
 }

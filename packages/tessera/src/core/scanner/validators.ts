@@ -59,11 +59,18 @@ function validateDiscordBotToken(secret: string): Verdict {
   return userId !== null && /^[0-9]{17,20}$/.test(userId) ? 'structure' : null;
 }
 
-/** A value assigned to a secret-sounding name must not be a code identifier or a number. */
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A value assigned to a secret-sounding name must not be code (a name, member access or type
+ * union), a number, a URL, path or resource name (`arn:`, `urn:`), an environment reference, or
+ * a UUID. UUIDs are request ids far more often than keys, so a key that is a UUID is missed.
+ */
 function validateAssignedValue(value: string): Verdict {
   if (isIdentifierLike(value) || /^[0-9.\-:]+$/.test(value)) return null;
-  if (/^(?:https?|file):\/\//.test(value) || value.startsWith('/') || value.startsWith('./')) return null;
+  if (/^(?:[a-z][a-z0-9+.-]*:\/\/|arn:|urn:|\/|\.\/|~\/)/i.test(value)) return null;
   if (/^(?:process\.env|os\.environ|ENV\[|env\.|import\.meta|this\.|self\.)/.test(value)) return null;
+  if (uuidPattern.test(value) || /^\d{4}-\d{2}-\d{2}T/.test(value)) return null;
   // A value needs both letters and digits or symbols: a single long word is not a credential.
   if (/^[A-Za-z]+$/.test(value) && value.length < 32) return null;
   return 'pattern';
