@@ -1,8 +1,8 @@
 // Scan time of one long line (a minified bundle) against its length.
 //
 // Builds single-line texts of 1, 2, 5 and 10 MB that look like minified JavaScript: short
-// identifiers, string literals joined with `+`, words such as "token", "secret" and "key" that
-// wake the keyword-gated rules, and a fake GitHub token every 100 kB. Each size is scanned in
+// identifiers and string concatenation, with a fake GitHub token every 100 kB. Words such as
+// "token", "secretKey" and "api_key" in every function make the keyword-gated rules run. Each size is scanned in
 // process with every built-in rule (median of several runs), and the 10 MB file once more
 // through the CLI. Linear time shows as a constant time per MB across the sizes; the report
 // stays bounded by the per-file findings limit.

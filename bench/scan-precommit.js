@@ -2,9 +2,9 @@
 //
 // Builds a git repository of 40 source files of 200 lines, commits it, then changes 5 files
 // (about 120 added or changed lines, one of them with a tessera:allow'ed fake key) and stages
-// them. Each run spawns `node packages/tessera/bin/tessera.js scan --staged` in it; the median
-// over --runs is reported beside two baselines measured in the same run: `node -e 0` (Node start
-// alone) and `git diff --cached -U0` (the diff the scan reads). Aim: under 200 ms.
+// them. Each run spawns `node packages/tessera/bin/tessera.js scan --staged` in it, and the
+// median over --runs is reported. Two baselines are measured in the same run: `node -e 0` (Node
+// start alone) and `git diff --cached -U0` (the diff the scan reads). Aim: under 200 ms.
 //
 // Usage: npm run build && node bench/scan-precommit.js [--runs 15]
 import { execFileSync, spawnSync } from 'node:child_process';

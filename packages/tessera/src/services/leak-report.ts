@@ -5,7 +5,7 @@ export type LeakResponse = (typeof leakResponses)[number];
 
 export const leakSources = ['file', 'history', 'staged', 'stdin', 'partner'] as const;
 
-/** Where a leaked token was seen. Never the token itself. */
+/** Location where a leaked token was seen, never the token itself. */
 export interface LeakLocation {
   source: (typeof leakSources)[number];
   path: string;
@@ -19,7 +19,7 @@ export interface LeakReportInput {
   response: LeakResponse;
 }
 
-/** What the registry knows of a reported token and what was done about it. */
+/** The registry's record of a reported token and the action taken on it. */
 export interface LeakOutcome {
   found: boolean;
   /** True when the token would verify right now (active and not expired), before any response. */

@@ -28,10 +28,10 @@ function safeLocation(where: LeakLocation): LeakLocation {
 }
 
 /**
- * Looks a leaked token up by its keyed hash and applies the response: `alert` records a leaked
- * event, `revoke` and `rotate` also end the token through the audited token services (rotation
- * with no grace period, because the old secret is public). Tokens the actor may not see read as
- * not found.
+ * Looks a leaked token up by its keyed hash and applies the response. `alert` records a leaked
+ * event, and `revoke` and `rotate` also end the token through the audited token services.
+ * Rotation uses no grace period, because the old secret is public. Tokens the actor may not see
+ * read as not found.
  */
 export async function reportLeak(context: ServiceContext, actor: Actor, input: LeakReportInput): Promise<LeakOutcome> {
   await requirePermission(context, actor, { scope: 'leaks:report', action: 'token.leak_report' });
@@ -85,8 +85,8 @@ export async function reportLeak(context: ServiceContext, actor: Actor, input: L
     outcome.action = 'recorded';
   }
 
-  // The token.leaked event feeds webhooks and alerts; like the audit entry it names where the token
-  // was seen and what was done, never the token itself.
+  // The token.leaked event feeds webhooks and alerts. Like the audit entry, it names where the
+  // token was seen and what was done, never the token itself.
   const audit = {
     action: 'token.leaked',
     target: { type: 'token', id: lookup.id },

@@ -17,23 +17,23 @@ const endPrivateKey = /-----END [A-Z ]*PRIVATE KEY(?: BLOCK)?-----/;
  */
 async function redactStream(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, rules: CompiledRule[]): Promise<void> {
   const lines = createInterface({ input, crlfDelay: Infinity });
-  let held: string[] = [];
+  let privateKeyLines: string[] = [];
   const write = (text: string): void => void output.write(`${redactSecrets(text, rules)}\n`);
 
   for await (const line of lines) {
-    if (held.length > 0) {
-      held.push(line);
-      if (endPrivateKey.test(line) || held.length >= maxHeldLines) {
-        write(held.join('\n'));
-        held = [];
+    if (privateKeyLines.length > 0) {
+      privateKeyLines.push(line);
+      if (endPrivateKey.test(line) || privateKeyLines.length >= maxHeldLines) {
+        write(privateKeyLines.join('\n'));
+        privateKeyLines = [];
       }
     } else if (beginPrivateKey.test(line) && !endPrivateKey.test(line)) {
-      held.push(line);
+      privateKeyLines.push(line);
     } else {
       write(line);
     }
   }
-  if (held.length > 0) write(held.join('\n'));
+  if (privateKeyLines.length > 0) write(privateKeyLines.join('\n'));
 }
 
 export function registerRedactCommand(program: Command): void {

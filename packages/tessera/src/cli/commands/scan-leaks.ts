@@ -9,7 +9,7 @@ import { resolveDataDir, type GlobalOptions } from '../settings.js';
 
 export { leakResponses, type LeakResponse };
 
-/** The registry's answer for a finding, as reports show it: the outcome without a successor's secret. */
+/** The registry's outcome for a finding, as reports show it: without a successor's secret. */
 export type RegistryStatus = Omit<LeakOutcome, 'successor'> & { successor?: { id: string; hint: string } };
 
 export interface LeakResponseOptions {

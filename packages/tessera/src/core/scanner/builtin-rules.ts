@@ -4,15 +4,15 @@ import type { RuleDefinition } from './rule.js';
 // that is a page cursor, request id or CSRF token is not a credential.
 const secretNames = String.raw`(?:api[_.-]?key|apikey|access[_.-]?key|secret[_.-]?key|client[_.-]?secret|secret|(?<!(?:next|continuation|page|request|change|lifecycle|term|csrf|xsrf|idempotency|cancel|cancellation|sync|resume|cursor|action)[_.-]?)token|auth[_.-]?token|password|passwd|passphrase|pwd|credentials?|private[_.-]?key|signing[_.-]?key)`;
 
-// A name that goes on to say it holds something else: a token's type, a password's length, a key's path.
+// Rejects a name whose rest names something other than a secret: a token's type, a password's length, a key's path.
 const notSecretSuffix = String.raw`(?![A-Za-z0-9_.-]{0,24}?(?:type|url|uri|endpoint|context|name|path|file|length|count|expir|ttl|timeout|header|field|prefix|suffix|format|pattern|regex|kind|mode|size|index|list|provider|manager|service|store|class|factory|handler|option|param|policy|rotation|version|hash|last|id\b))`;
 
 // A name, then `=`, `:`, `:=` or `=>`, optional quotes; every run is bounded (see RuleDefinition).
 const assignment = String.raw`[A-Za-z0-9_.-]{0,40}["']?\s{0,4}(?::=|=>|[:=])\s{0,4}["'\x60]?`;
 
 /**
- * The built-in rules. Prefixes and lengths follow each provider's published token format; where a
- * provider says a length may grow (Stripe, OpenAI, GitLab), the rule takes a range, not one length.
+ * The built-in rules, most specific first, because when findings overlap the earlier rule's is kept.
+ * A format whose length varies or has grown over time (Stripe, OpenAI, GitLab) takes a range of lengths.
  */
 export const builtinRules: RuleDefinition[] = [
   {

@@ -41,8 +41,8 @@ function isWordCode(code: number): boolean {
 const backslashCode = 0x5c;
 
 /**
- * True when the secret stands on its own: the character before it and the one after it do not
- * continue it. An escape such as `\n` right before the secret counts as a separator.
+ * True when the secret is on its own: neither the character before it nor the one after it
+ * continues it. An escape such as `\n` right before the secret counts as a separator.
  */
 function hasWordBoundaries(text: string, start: number, end: number): boolean {
   if (start > 0 && isWordCode(text.charCodeAt(start - 1))) {

@@ -13,7 +13,7 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A single alternation of the keywords, longest first, so that a keyword's hit is not hidden by a shorter one's. */
+/** Builds one alternation of the keywords, longest first, so that a shorter keyword's hit does not hide a longer one's. */
 function unionOf(keywords: Iterable<string>, flags: string): RegExp | null {
   const sorted = [...new Set(keywords)].sort((a, b) => b.length - a.length);
   return sorted.length === 0 ? null : new RegExp(sorted.map(escapeRegExp).join('|'), flags);

@@ -1,6 +1,6 @@
 /**
  * A detection rule as data, so that users can add their own in a config file. `pattern` is a
- * JavaScript regular expression source; every quantifier in it should be bounded, because an
+ * JavaScript regular expression source. Every quantifier in it should be bounded, because an
  * unbounded one can make a long minified line slow to scan.
  */
 export interface RuleDefinition {
@@ -15,7 +15,7 @@ export interface RuleDefinition {
    * pattern has the `i` flag.
    */
   keywords: string[];
-  /** The capture group that holds the secret; 0 (the default) is the whole match. */
+  /** The capture group that contains the secret, or 0 (the default) for the whole match. */
   secretGroup?: number | undefined;
   /** A structure or checksum check the secret must pass (see validators.ts). */
   validator?: ValidatorName | undefined;
@@ -47,5 +47,5 @@ export interface CompiledRule {
   keywords: string[];
 }
 
-/** How sure a finding is: a checksum matched, the structure decoded, or only the pattern matched. */
+/** Confidence of a finding: a checksum matched, the structure decoded, or only the pattern matched. */
 export type Confidence = 'checksum' | 'structure' | 'pattern';

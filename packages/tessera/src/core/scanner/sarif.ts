@@ -1,6 +1,6 @@
 import type { RuleDefinition } from './rule.js';
 
-/** What SARIF needs of a finding; the secret itself is deliberately not part of it. */
+/** The fields of a finding that SARIF output uses. The secret is deliberately not one of them. */
 export interface SarifFinding {
   ruleId: string;
   path: string;

@@ -53,7 +53,7 @@ function validateUrlPassword(password: string): Verdict {
   return 'pattern';
 }
 
-/** The first part of a Discord bot token is the bot's numeric user ID in base64. */
+/** Checks that the first part of a Discord bot token decodes to the bot's numeric user ID. */
 function validateDiscordBotToken(secret: string): Verdict {
   const userId = decodeBase64Url(secret.slice(0, secret.indexOf('.')));
   return userId !== null && /^[0-9]{17,20}$/.test(userId) ? 'structure' : null;

@@ -17,8 +17,8 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 /**
- * Reads and checks a scanner configuration. A missing default file means no configuration; a
- * missing file named with --config, bad JSON or a bad field is an error naming the file and field.
+ * Reads and checks a scanner configuration. A missing default file means no configuration. A
+ * missing file named with --config, bad JSON or a bad field is an error that names the file and field.
  */
 export async function loadScannerConfig(workingDirectory: string, configPath: string | undefined): Promise<ScannerConfig> {
   const path = resolve(workingDirectory, configPath ?? defaultConfigFile);

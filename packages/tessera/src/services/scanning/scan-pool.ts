@@ -58,8 +58,8 @@ function createThreadPool(options: ScanPoolOptions): ScanPool {
 }
 
 /**
- * Creates a pool. Worker threads need the compiled worker script; when the scanner runs from
- * TypeScript sources (under a test runner) there is none, and the jobs run in this thread.
+ * Creates a pool. Worker threads need the compiled worker script. When the scanner runs from
+ * TypeScript sources (under a test runner) there is none, so the jobs run in this thread.
  */
 export function createScanPool(options: ScanPoolOptions): ScanPool {
   if (options.threads > 0 && existsSync(fileURLToPath(workerUrl))) return createThreadPool(options);

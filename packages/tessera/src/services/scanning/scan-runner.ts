@@ -31,7 +31,7 @@ const threadThresholdFiles = 200;
 const jobBatchFiles = 32;
 const jobBatchBytes = 4 * 1024 * 1024;
 
-/** Where a job's text came from, to turn its findings into reported ones. */
+/** Source of a job's text (path, commit, line numbers), to turn its findings into reported ones. */
 interface JobOrigin {
   path: string;
   commit: string | null;
