@@ -91,7 +91,7 @@ function printSummary(report: ScanReport): void {
   const baselined = report.baselined > 0 ? `, ${report.baselined} accepted by the baseline` : '';
   const count = report.findings.length;
   process.stderr.write(
-    `${count === 0 ? 'no secrets found' : `${count} secret${count === 1 ? '' : 's'} found`} in ${report.filesScanned} files or changes (${megabytes} MB)${baselined}\n`,
+    `${count === 0 ? 'no secrets found' : `${count} secret${count === 1 ? '' : 's'} found`} in ${report.filesScanned} ${report.filesScanned === 1 ? 'file or change' : 'files or changes'} (${megabytes} MB)${baselined}\n`,
   );
 }
 
@@ -174,7 +174,7 @@ export function registerScanCommands(program: Command, globals: () => GlobalOpti
           options.writeBaseline,
           report.findings.map((finding) => ({ fingerprint: finding.fingerprint, ruleId: finding.ruleId, path: finding.path, line: finding.line })),
         );
-        process.stderr.write(`wrote ${report.findings.length} findings to the baseline ${options.writeBaseline}\n`);
+        process.stderr.write(`wrote ${report.findings.length} finding${report.findings.length === 1 ? '' : 's'} to the baseline ${options.writeBaseline}\n`);
         return;
       }
 
