@@ -4,7 +4,12 @@ import { redactTokens } from '../core/token-format.js';
 import { Tessera } from '../services/tessera.js';
 import type { TesseraClient, WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerCheckCommand } from './commands/check.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
+import { registerReviewCommand } from './commands/review.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
 import { createLocalClient } from './local-client.js';
@@ -95,6 +100,11 @@ export function createProgram(): Command {
   registerKeyspaceCommands(program, withClient);
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
+  registerSecretCommands(program, withClient);
+  registerRunCommand(program, withClient);
+  registerKeyCommands(program, globals);
+  registerCheckCommand(program, withClient);
+  registerReviewCommand(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

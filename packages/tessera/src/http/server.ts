@@ -11,6 +11,8 @@ import { RequestLogController } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
+import { reportRoutes } from './routes/reports.js';
+import { secretRoutes } from './routes/secrets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
@@ -86,6 +88,8 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   tokenRoutes(app, context);
   verifyRoutes(app, context);
   auditRoutes(app, context);
+  secretRoutes(app, context);
+  reportRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -1,10 +1,11 @@
 import { describeSubject, evaluateSubject, findingRules, makeFinding, type CheckPolicy, type CheckSubject, type Finding, type FindingRule } from '../core/check-policy.js';
-import { listDuplicateFingerprints, listSecrets } from '../store/secret-repository.js';
+import { listDuplicateFingerprints } from '../store/secret-repository.js';
 import type { SecretRow } from '../store/schema.js';
-import { listTokens, type TokenWithKeyspace } from '../store/token-repository.js';
+import type { TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { requirePermission, requireUnlimited } from './authorization.js';
 import type { ServiceContext } from './context.js';
+import { allSecrets, tokensInService } from './inventory.js';
 
 /**
  * The scopes a token was used with, from usage records. It returns undefined while usage is not
@@ -29,8 +30,6 @@ export interface CheckReport {
   passed: boolean;
   findings: Finding[];
 }
-
-const checkPageSize = 2000;
 
 function tokenSubject(row: TokenWithKeyspace): CheckSubject {
   return {
@@ -61,41 +60,6 @@ function secretSubject(row: SecretRow): CheckSubject {
   };
 }
 
-/** Revoked tokens and replaced predecessors need nothing more, so the check leaves them out. */
-function isTokenInService(row: TokenWithKeyspace): boolean {
-  return row.state !== 'revoked' && row.successor_id === null;
-}
-
-async function checkTokens(context: ServiceContext, policy: CheckPolicy, now: number, scopeUsage: ScopeUsageSource, findings: Finding[]): Promise<number> {
-  let checked = 0;
-  let before: string | undefined;
-  // Pages by id, so memory holds one page and the findings, however many tokens there are.
-  for (;;) {
-    const page = await listTokens(context.db, { now, before, limit: checkPageSize });
-    for (const row of page) {
-      if (!isTokenInService(row)) continue;
-      checked++;
-      const subject = tokenSubject(row);
-      subject.usedScopes = await scopeUsage(row.id);
-      findings.push(...evaluateSubject(subject, policy, now));
-    }
-    if (page.length < checkPageSize) return checked;
-    before = page.at(-1)!.id;
-  }
-}
-
-async function checkSecrets(context: ServiceContext, policy: CheckPolicy, now: number, findings: Finding[]): Promise<number> {
-  let checked = 0;
-  let after: string | undefined;
-  for (;;) {
-    const page = await listSecrets(context.db, { after, limit: checkPageSize });
-    for (const row of page) findings.push(...evaluateSubject(secretSubject(row), policy, now));
-    checked += page.length;
-    if (page.length < checkPageSize) return checked;
-    after = page.at(-1)!.id;
-  }
-}
-
 /** Reports each group of secrets that hold the same value once, on the first secret of the group. */
 async function checkDuplicates(context: ServiceContext, policy: CheckPolicy, findings: Finding[]): Promise<void> {
   const holders = await listDuplicateFingerprints(context.db);
@@ -118,8 +82,18 @@ export async function runCheck(context: ServiceContext, actor: Actor, policy: Ch
 
   const now = context.clock.now();
   const findings: Finding[] = [];
-  const tokens = await checkTokens(context, policy, now, scopeUsage, findings);
-  const secrets = await checkSecrets(context, policy, now, findings);
+  let tokens = 0;
+  for await (const row of tokensInService(context.db, now)) {
+    tokens++;
+    const subject = tokenSubject(row);
+    subject.usedScopes = await scopeUsage(row.id);
+    findings.push(...evaluateSubject(subject, policy, now));
+  }
+  let secrets = 0;
+  for await (const row of allSecrets(context.db)) {
+    secrets++;
+    findings.push(...evaluateSubject(secretSubject(row), policy, now));
+  }
   await checkDuplicates(context, policy, findings);
 
   const byRule = Object.fromEntries(findingRules.map((rule) => [rule, 0])) as Record<FindingRule, number>;

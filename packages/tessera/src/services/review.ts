@@ -1,8 +1,7 @@
-import { listSecrets } from '../store/secret-repository.js';
-import { listTokens } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { requirePermission, requireUnlimited } from './authorization.js';
 import type { ServiceContext } from './context.js';
+import { allSecrets, tokensInService } from './inventory.js';
 import { isoOrNull } from './views.js';
 
 /** One token or secret in an access review. Times are ISO 8601. */
@@ -35,8 +34,6 @@ export interface ReviewReport {
   owners: OwnerReview[];
 }
 
-const reviewPageSize = 2000;
-
 /** Collects every token in service and every secret by owner, and flags owners who are not current members. */
 export async function runReview(context: ServiceContext, actor: Actor, options: { members?: readonly string[] | undefined } = {}): Promise<ReviewReport> {
   await requirePermission(context, actor, { scope: 'review:read', action: 'review.run' });
@@ -50,44 +47,29 @@ export async function runReview(context: ServiceContext, actor: Actor, options: 
     else byOwner.set(owner, [item]);
   };
 
-  let before: string | undefined;
-  for (;;) {
-    const page = await listTokens(context.db, { now, before, limit: reviewPageSize });
-    for (const row of page) {
-      // Revoked tokens and replaced predecessors grant nothing any more.
-      if (row.state === 'revoked' || row.successor_id !== null) continue;
-      add(row.owner, {
-        type: 'token',
-        id: row.id,
-        name: row.name,
-        group: row.keyspace_name,
-        scopes: JSON.parse(row.scopes) as string[],
-        lastUsedAt: isoOrNull(row.last_used_at),
-        expiresAt: isoOrNull(row.expires_at),
-        description: row.description,
-      });
-    }
-    if (page.length < reviewPageSize) break;
-    before = page.at(-1)!.id;
+  for await (const row of tokensInService(context.db, now)) {
+    add(row.owner, {
+      type: 'token',
+      id: row.id,
+      name: row.name,
+      group: row.keyspace_name,
+      scopes: JSON.parse(row.scopes) as string[],
+      lastUsedAt: isoOrNull(row.last_used_at),
+      expiresAt: isoOrNull(row.expires_at),
+      description: row.description,
+    });
   }
-
-  let after: string | undefined;
-  for (;;) {
-    const page = await listSecrets(context.db, { after, limit: reviewPageSize });
-    for (const row of page) {
-      add(row.owner, {
-        type: 'secret',
-        id: row.id,
-        name: row.name,
-        group: row.environment,
-        scopes: [],
-        lastUsedAt: isoOrNull(row.last_read_at),
-        expiresAt: isoOrNull(row.expires_at),
-        description: row.description,
-      });
-    }
-    if (page.length < reviewPageSize) break;
-    after = page.at(-1)!.id;
+  for await (const row of allSecrets(context.db)) {
+    add(row.owner, {
+      type: 'secret',
+      id: row.id,
+      name: row.name,
+      group: row.environment,
+      scopes: [],
+      lastUsedAt: isoOrNull(row.last_read_at),
+      expiresAt: isoOrNull(row.expires_at),
+      description: row.description,
+    });
   }
 
   const members = options.members ? new Set(options.members.map((member) => member.trim()).filter(Boolean)) : null;

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { TesseraError, validationError } from '../core/errors.js';
-import { findSecretVersion, listSecrets, updateSecret } from '../store/secret-repository.js';
+import { findSecretVersion, updateSecret } from '../store/secret-repository.js';
 import type { SecretRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
+import { allSecrets } from './inventory.js';
 import { requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { revealLimiterFor } from './reveal-limiter.js';
@@ -71,13 +72,7 @@ export async function revealEnvironment(context: ServiceContext, actor: Actor, e
   if (names && names.length > 0) {
     for (const name of names) rows.push(await requireSecret(context.db, environment, name));
   } else {
-    let after: string | undefined;
-    for (;;) {
-      const page = await listSecrets(context.db, { environment, after, limit: 500 });
-      rows.push(...page);
-      if (page.length < 500) break;
-      after = page.at(-1)!.id;
-    }
+    for await (const row of allSecrets(context.db, environment)) rows.push(row);
   }
   if (rows.length === 0) throw new TesseraError('NOT_FOUND', `environment '${environment}' has no secrets; add one with \`tessera secret add\``, { field: 'environment' });
   return revealRows(

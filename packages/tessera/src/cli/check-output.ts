@@ -1,0 +1,66 @@
+import { findingRules, type Finding } from '../core/check-policy.js';
+import type { CheckReport } from '../services/check.js';
+import { printTable } from './output.js';
+
+export function printCheckTable(report: CheckReport): void {
+  if (report.findings.length > 0) {
+    printTable(
+      ['severity', 'rule', 'type', 'name', 'keyspace or environment', 'finding'],
+      report.findings.map((finding) => [finding.severity, finding.rule, finding.subject.type, finding.subject.name, finding.subject.group, finding.message]),
+    );
+  }
+  const { tokens, secrets, errors, warnings } = report.summary;
+  process.stdout.write(`Checked ${tokens} token(s) and ${secrets} secret(s): ${errors} error(s), ${warnings} warning(s). ${report.passed ? 'Passed.' : 'Failed.'}\n`);
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/[<>&"']/g, (character) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[character]!);
+}
+
+// XML 1.0 forbids most control characters even when escaped, so they are dropped.
+function xmlText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return escapeXml(text.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, ''));
+}
+
+function testcase(finding: Finding): string {
+  const name = xmlText(`${finding.subject.type} ${finding.subject.group}/${finding.subject.name}`);
+  const classname = `tessera.check.${finding.rule}`;
+  const message = xmlText(finding.message);
+  if (finding.severity === 'error') {
+    return `    <testcase classname="${classname}" name="${name}">\n      <failure type="${finding.rule}" message="${message}">${message}</failure>\n    </testcase>\n`;
+  }
+  return `    <testcase classname="${classname}" name="${name}">\n      <system-out>warning: ${message}</system-out>\n    </testcase>\n`;
+}
+
+/**
+ * Formats the report as JUnit XML: one test suite per rule, a failed test case per failing finding,
+ * a passed one with the message as output per warning, and one passed case for a rule with no findings.
+ */
+export function formatJunit(report: CheckReport): string {
+  let suites = '';
+  for (const rule of findingRules) {
+    const findings = report.findings.filter((finding) => finding.rule === rule);
+    const failures = findings.filter((finding) => finding.severity === 'error').length;
+    const cases = findings.length > 0 ? findings.map(testcase).join('') : `    <testcase classname="tessera.check.${rule}" name="no findings"/>\n`;
+    suites += `  <testsuite name="tessera check: ${rule}" tests="${Math.max(findings.length, 1)}" failures="${failures}" errors="0" skipped="0" timestamp="${report.checkedAt}">\n${cases}  </testsuite>\n`;
+  }
+  const tests = findingRules.reduce((total, rule) => total + Math.max(report.summary.byRule[rule], 1), 0);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="tessera check" tests="${tests}" failures="${report.summary.errors}" errors="0">\n${suites}</testsuites>\n`;
+}
+
+// GitHub Actions workflow commands: data escapes %, CR and LF; property values also ':' and ','.
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}
+
+function escapeProperty(text: string): string {
+  return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
+}
+
+/** Formats each finding as a GitHub Actions annotation: `::error` for failing rules, `::warning` for the others. */
+export function formatGithubAnnotations(report: CheckReport): string {
+  return report.findings
+    .map((finding) => `::${finding.severity} title=${escapeProperty(`tessera check: ${finding.rule}`)}::${escapeData(finding.message)}\n`)
+    .join('');
+}
