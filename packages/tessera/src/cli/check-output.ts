@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { findingRules, type Finding } from '../core/check-policy.js';
 import type { CheckReport } from '../services/check.js';
 import { printTable } from './output.js';
@@ -34,19 +35,22 @@ function testcase(finding: Finding): string {
 }
 
 /**
- * Formats the report as JUnit XML: one test suite per rule, a failed test case per failing finding,
- * a passed one with the message as output per warning, and one passed case for a rule with no findings.
+ * Yields the report as JUnit XML in pieces: one test suite per rule, a failed test case per failing
+ * finding, a passed one with the message as output per warning, and one passed case for a rule
+ * with no findings.
  */
-export function formatJunit(report: CheckReport): string {
-  let suites = '';
+export function* junitChunks(report: CheckReport): Generator<string> {
+  const tests = findingRules.reduce((total, rule) => total + Math.max(report.summary.byRule[rule], 1), 0);
+  yield `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="tessera check" tests="${tests}" failures="${report.summary.errors}" errors="0">\n`;
   for (const rule of findingRules) {
     const findings = report.findings.filter((finding) => finding.rule === rule);
     const failures = findings.filter((finding) => finding.severity === 'error').length;
-    const cases = findings.length > 0 ? findings.map(testcase).join('') : `    <testcase classname="tessera.check.${rule}" name="no findings"/>\n`;
-    suites += `  <testsuite name="tessera check: ${rule}" tests="${Math.max(findings.length, 1)}" failures="${failures}" errors="0" skipped="0" timestamp="${report.checkedAt}">\n${cases}  </testsuite>\n`;
+    yield `  <testsuite name="tessera check: ${rule}" tests="${Math.max(findings.length, 1)}" failures="${failures}" errors="0" skipped="0" timestamp="${report.checkedAt}">\n`;
+    if (findings.length === 0) yield `    <testcase classname="tessera.check.${rule}" name="no findings"/>\n`;
+    for (const batch of batches(findings)) yield batch.map(testcase).join('');
+    yield '  </testsuite>\n';
   }
-  const tests = findingRules.reduce((total, rule) => total + Math.max(report.summary.byRule[rule], 1), 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="tessera check" tests="${tests}" failures="${report.summary.errors}" errors="0">\n${suites}</testsuites>\n`;
+  yield '</testsuites>\n';
 }
 
 // GitHub Actions workflow commands: data escapes %, CR and LF; property values also ':' and ','.
@@ -58,9 +62,36 @@ function escapeProperty(text: string): string {
   return escapeData(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
-/** Formats each finding as a GitHub Actions annotation: `::error` for failing rules, `::warning` for the others. */
-export function formatGithubAnnotations(report: CheckReport): string {
-  return report.findings
-    .map((finding) => `::${finding.severity} title=${escapeProperty(`tessera check: ${finding.rule}`)}::${escapeData(finding.message)}\n`)
-    .join('');
+/** Yields each finding as a GitHub Actions annotation: `::error` for failing rules, `::warning` for the others. */
+export function* githubAnnotationChunks(report: CheckReport): Generator<string> {
+  for (const batch of batches(report.findings)) {
+    yield batch.map((finding) => `::${finding.severity} title=${escapeProperty(`tessera check: ${finding.rule}`)}::${escapeData(finding.message)}\n`).join('');
+  }
+}
+
+/** Yields the report as JSON, one finding per line. */
+export function* jsonChunks(report: CheckReport): Generator<string> {
+  const { findings, ...header } = report;
+  yield `${JSON.stringify(header, null, 2).slice(0, -2)},\n  "findings": [`;
+  let first = true;
+  for (const batch of batches(findings)) {
+    yield `${first ? '' : ','}${batch.map((finding) => `\n    ${JSON.stringify(finding)}`).join(',')}`;
+    first = false;
+  }
+  yield `${findings.length > 0 ? '\n  ' : ''}]\n}\n`;
+}
+
+function* batches<T>(items: readonly T[], size = 1000): Generator<T[]> {
+  for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+/**
+ * Writes chunks to a stream, waiting whenever its buffer is full. A report of a large store can
+ * hold hundreds of thousands of findings, and formatting all of them into one string, or queueing
+ * them all on a slow pipe, would multiply the check's peak memory.
+ */
+export async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
 }

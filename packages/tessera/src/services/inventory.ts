@@ -2,7 +2,7 @@ import { listSecrets } from '../store/secret-repository.js';
 import type { Executor, SecretRow } from '../store/schema.js';
 import { listTokens, type TokenWithKeyspace } from '../store/token-repository.js';
 
-const inventoryPageSize = 2000;
+const inventoryPageSize = 1000;
 
 /**
  * Yields every token still in service, a page at a time, so memory holds one page however many

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { finished } from 'node:stream/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { toCheckPolicy, type CheckPolicy } from '../../core/check-policy.js';
 import { TesseraError } from '../../core/errors.js';
 import type { WithClient } from '../client.js';
-import { formatGithubAnnotations, formatJunit, printCheckTable } from '../check-output.js';
-import { printJson } from '../output.js';
+import { githubAnnotationChunks, jsonChunks, junitChunks, printCheckTable, writeChunks } from '../check-output.js';
 
 export const defaultPolicyFile = 'tessera-policy.yml';
 
@@ -63,13 +63,17 @@ export function registerCheckCommand(program: Command, withClient: WithClient): 
         if (options.maxLifetime !== undefined) policy.maxLifetimeDays = options.maxLifetime;
 
         const report = await client.runCheck(policy);
-        const junitToStandardOutput = options.junit === true;
-        if (typeof options.junit === 'string') await writeFile(options.junit, formatJunit(report));
+        if (typeof options.junit === 'string') {
+          const file = createWriteStream(options.junit);
+          await writeChunks(file, junitChunks(report));
+          file.end();
+          await finished(file);
+        }
 
-        if (junitToStandardOutput) process.stdout.write(formatJunit(report));
-        else if (globals.json) printJson(report);
+        if (options.junit === true) await writeChunks(process.stdout, junitChunks(report));
+        else if (globals.json) await writeChunks(process.stdout, jsonChunks(report));
         else if (!options.github) printCheckTable(report);
-        if (options.github) process.stdout.write(formatGithubAnnotations(report));
+        if (options.github) await writeChunks(process.stdout, githubAnnotationChunks(report));
         return report.passed ? 0 : 1;
       }),
     );
