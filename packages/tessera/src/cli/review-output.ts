@@ -6,7 +6,7 @@ function rowOf(owner: string | null, orphaned: boolean, item: ReviewItem): strin
   return [owner ?? '', orphaned ? 'yes' : 'no', item.type, item.group, item.name, item.scopes.join(' '), item.lastUsedAt ?? 'never', item.expiresAt ?? '', item.description ?? ''];
 }
 
-// RFC 4180: quote a field that holds a comma, quote or line break, doubling the quotes inside.
+// RFC 4180: quote a field that contains a comma, quote or line break, doubling the quotes inside.
 function csvField(text: string): string {
   // A leading =, +, - or @ makes spreadsheets run the field as a formula, so it is prefixed with a quote.
   const safe = /^[=+\-@]/.test(text) ? `'${text}` : text;

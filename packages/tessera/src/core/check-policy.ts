@@ -55,7 +55,7 @@ export function toCheckPolicy(source: unknown, origin: string): CheckPolicy {
   };
 }
 
-/** A token or secret as the check sees it. Times are milliseconds since the epoch. */
+/** A token or secret as the check evaluates it. Times are milliseconds since the epoch. */
 export interface CheckSubject {
   type: 'token' | 'secret';
   id: string;

@@ -22,7 +22,7 @@ const doubleQuoteEscapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', 
 
 interface QuotedValue {
   value: string;
-  /** Index of the line that holds the closing quote. */
+  /** Index of the line with the closing quote. */
   endLine: number;
   rest: string;
 }

@@ -5,7 +5,7 @@ import { listTokens, type TokenWithKeyspace } from '../store/token-repository.js
 const inventoryPageSize = 1000;
 
 /**
- * Yields every token still in service, a page at a time, so memory holds one page however many
+ * Yields every token still in service, a page at a time, so memory contains one page however many
  * tokens there are. Revoked tokens and replaced predecessors grant nothing any more and are left out.
  */
 export async function* tokensInService(db: Executor, now: number): AsyncGenerator<TokenWithKeyspace> {

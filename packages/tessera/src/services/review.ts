@@ -14,7 +14,7 @@ export interface ReviewItem {
   scopes: string[];
   lastUsedAt: string | null;
   expiresAt: string | null;
-  /** Why it exists, as its description says. */
+  /** The reason it exists, from its description. */
   description: string | null;
 }
 

@@ -21,11 +21,11 @@ export interface RevealedSecret {
 export interface RevealOptions {
   /** An earlier version; the current one by default. */
   version?: number | undefined;
-  /** What the value is for, recorded in the audit entry, e.g. "run". */
+  /** The purpose of the reveal, recorded in the audit entry, e.g. "run". */
   purpose?: string | undefined;
 }
 
-/** Where a reveal came from: the client address over HTTP, or this host for the CLI on the data directory. */
+/** Returns the origin of a reveal for its audit entry: the client address over HTTP is already on the entry, and the CLI on the data directory adds this host. */
 function revealOrigin(actor: Actor): Record<string, string> {
   return actor.ip === null ? { host: hostname() } : {};
 }

@@ -3,7 +3,7 @@ import { decryptValue, encryptValue, fingerprintValue, type EnvelopeKey } from '
 import type { KeyRing } from '../core/key-ring.js';
 import type { SecretVersionRow } from '../store/schema.js';
 
-/** The newest envelope key, which seals every new value. */
+/** Returns the newest envelope key, which seals every new value. */
 export function currentEnvelopeKey(keyRing: KeyRing): EnvelopeKey {
   const key = keyRing.envelopeKeys[0];
   if (!key) throw new TesseraError('CONFIGURATION_INVALID', 'no master key is loaded; set TESSERA_MASTER_KEY or restore the key file');

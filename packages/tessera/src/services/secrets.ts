@@ -133,7 +133,7 @@ export async function duplicatesOf(executor: Executor, fingerprint: string, self
   return holders.filter((holder) => holder.name !== self.name || holder.environment !== self.environment);
 }
 
-/** Writes a new secret and its first sealed value; the caller's transaction holds both. */
+/** Writes a new secret and its first sealed value; both are written in the caller's transaction. */
 export async function insertNewSecret(
   executor: Executor,
   context: ServiceContext,
