@@ -166,9 +166,13 @@ try {
     ]),
   );
   const medianOf = (key) => median(results.map((result) => result[key]));
-  console.log(`median wall time ${medianOf('seconds').toFixed(2)} s, CPU time ${medianOf('cpuSeconds').toFixed(2)} s, peak RSS ${formatNumber(medianOf('maxRssMiB'))} MiB`);
+  console.log(
+    `median wall time ${medianOf('seconds').toFixed(2)} s, CPU time ${medianOf('cpuSeconds').toFixed(2)} s, peak RSS ${formatNumber(medianOf('maxRssMiB'))} MiB`,
+  );
   console.log(`1-minute load average during the runs: ${loadavg()[0].toFixed(1)}`);
-  console.log(`checked ${results[0].summary.tokens} tokens and ${results[0].summary.secrets} secrets; findings by rule ${JSON.stringify(results[0].summary.byRule)}`);
+  console.log(
+    `checked ${results[0].summary.tokens} tokens and ${results[0].summary.secrets} secrets; findings by rule ${JSON.stringify(results[0].summary.byRule)}`,
+  );
 } finally {
   await removeDir(dataDir);
 }

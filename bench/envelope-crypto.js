@@ -67,7 +67,17 @@ const med = (name) => median(results[name]);
 printTable(
   ['operation', 'product ops/s (median)', 'bare ops/s (median)', 'ratio product / bare'],
   [
-    ['encrypt', formatNumber(med('product encrypt')), formatNumber(med('bare AES-256-GCM encrypt')), (med('product encrypt') / med('bare AES-256-GCM encrypt')).toFixed(2)],
-    ['decrypt', formatNumber(med('product decrypt')), formatNumber(med('bare AES-256-GCM decrypt')), (med('product decrypt') / med('bare AES-256-GCM decrypt')).toFixed(2)],
+    [
+      'encrypt',
+      formatNumber(med('product encrypt')),
+      formatNumber(med('bare AES-256-GCM encrypt')),
+      (med('product encrypt') / med('bare AES-256-GCM encrypt')).toFixed(2),
+    ],
+    [
+      'decrypt',
+      formatNumber(med('product decrypt')),
+      formatNumber(med('bare AES-256-GCM decrypt')),
+      (med('product decrypt') / med('bare AES-256-GCM decrypt')).toFixed(2),
+    ],
   ],
 );

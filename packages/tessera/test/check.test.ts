@@ -40,7 +40,9 @@ describeEachDatabase('tessera check', (target) => {
   const clock = new FakeClock(now);
 
   function cli(args: string[]) {
-    return runCli(['--data-dir', database.dataDir, ...(database.databaseUrl ? ['--database-url', database.databaseUrl] : []), ...args], { cwd: database.dataDir });
+    return runCli(['--data-dir', database.dataDir, ...(database.databaseUrl ? ['--database-url', database.databaseUrl] : []), ...args], {
+      cwd: database.dataDir,
+    });
   }
 
   function policyFile(name: string, content: string): string {
@@ -57,7 +59,9 @@ describeEachDatabase('tessera check', (target) => {
     const operator = localOperator();
     const clean = { owner: 'platform', description: 'used by the nightly job' };
     const issue = async (input: Record<string, unknown>) =>
-      rememberSecret((await issueToken(context, operator, { keyspace: 'orders', scopes: [], expiresInSeconds: 60 * daySeconds, ...clean, ...input } as never)).secret);
+      rememberSecret(
+        (await issueToken(context, operator, { keyspace: 'orders', scopes: [], expiresInSeconds: 60 * daySeconds, ...clean, ...input } as never)).secret,
+      );
 
     await createKeyspace(context, operator, { name: 'orders', prefix: 'ord', scopes: ['orders:read', 'orders:write'] });
     await createKeyspace(context, operator, { name: 'archive', prefix: 'arc', policy: { maxLifetimeSeconds: 365 * daySeconds } });
@@ -65,7 +69,12 @@ describeEachDatabase('tessera check', (target) => {
     clock.advance(-40 * day);
     await issue({ name: 'expired token', expiresInSeconds: 30 * daySeconds });
     clock.advance(-60 * day);
-    await createSecret(context, operator, { name: 'STALE_SECRET', environment: 'production', value: rememberSecret(`stale-${randomBytes(8).toString('hex')}`), ...clean });
+    await createSecret(context, operator, {
+      name: 'STALE_SECRET',
+      environment: 'production',
+      value: rememberSecret(`stale-${randomBytes(8).toString('hex')}`),
+      ...clean,
+    });
     clock.advance(100 * day);
 
     await issue({ name: 'expiring token', expiresInSeconds: 9 * daySeconds });
@@ -106,7 +115,10 @@ describeEachDatabase('tessera check', (target) => {
 
     for (const rule of findingRules) {
       const findings = report.findings.filter((finding) => finding.rule === rule);
-      expect(findings.map((finding) => finding.subject.name), rule).toEqual([expectedSubjects[rule]]);
+      expect(
+        findings.map((finding) => finding.subject.name),
+        rule,
+      ).toEqual([expectedSubjects[rule]]);
     }
     expect(report.findings).toHaveLength(findingRules.length);
     expect(report.summary).toMatchObject({ tokens: 7, secrets: 4, errors: 8, warnings: 0 });

@@ -24,7 +24,16 @@ const crashRuns = 20;
 
 /** Starts `tessera keys rotate` and kills it with SIGKILL after `delayMs`, unless it exits first. Resolves to true when it was killed. */
 function rotateAndKill(database: TestDatabase, delayMs: number): Promise<boolean> {
-  const args = [cliPath, '--data-dir', database.dataDir, ...(database.databaseUrl ? ['--database-url', database.databaseUrl] : []), 'keys', 'rotate', '--batch-size', '1'];
+  const args = [
+    cliPath,
+    '--data-dir',
+    database.dataDir,
+    ...(database.databaseUrl ? ['--database-url', database.databaseUrl] : []),
+    'keys',
+    'rotate',
+    '--batch-size',
+    '1',
+  ];
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TESSERA_') && key !== 'DATABASE_URL'));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });

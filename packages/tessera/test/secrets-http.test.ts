@@ -49,7 +49,15 @@ describeEachDatabase('secrets over HTTP', (target) => {
   test('create, read, update and remove', async () => {
     const first = value('first');
     const created = await call('POST', '/v1/secrets', {
-      body: { name: 'PAYMENTS_KEY', environment: 'production', value: first, owner: 'payments', description: 'card charges', tags: ['pci'], expiresAt: '2027-03-01' },
+      body: {
+        name: 'PAYMENTS_KEY',
+        environment: 'production',
+        value: first,
+        owner: 'payments',
+        description: 'card charges',
+        tags: ['pci'],
+        expiresAt: '2027-03-01',
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatchObject({ name: 'PAYMENTS_KEY', version: 1, tags: ['pci'], expiresAt: '2027-03-01T00:00:00.000Z' });
@@ -118,7 +126,12 @@ describeEachDatabase('secrets over HTTP', (target) => {
   test('cli import reports bad lines and imports good', async () => {
     const good = [value('import-a'), value('import-b')];
     const file = join(server.database.dataDir, 'app.env');
-    writeFileSync(file, [`# app settings`, `export API_KEY=${good[0]}`, 'this line is broken', `QUOTED="${good[1]}" # note`, 'EMPTY=', `UNCLOSED='${value('unclosed')}`].join('\n'));
+    writeFileSync(
+      file,
+      [`# app settings`, `export API_KEY=${good[0]}`, 'this line is broken', `QUOTED="${good[1]}" # note`, 'EMPTY=', `UNCLOSED='${value('unclosed')}`].join(
+        '\n',
+      ),
+    );
 
     const result = await cli(['secret', 'import', file, '--env', 'imported', '--owner', 'platform']);
     expect(result.code).toBe(1);
@@ -146,8 +159,10 @@ describeEachDatabase('secrets over HTTP', (target) => {
   test('run passes secrets to the child only', async () => {
     const secret = value('for-child');
     await call('POST', '/v1/secrets', { body: { name: 'CHILD_SECRET', environment: 'child', value: secret } });
-    const script = "process.stdout.write(JSON.stringify({ secret: process.env.CHILD_SECRET, token: process.env.TESSERA_TOKEN ?? null })); process.exit(7)";
-    const result = await runCli(['--url', server.url, 'run', '--env', 'child', '--', process.execPath, '-e', script], { env: { TESSERA_TOKEN: server.adminToken } });
+    const script = 'process.stdout.write(JSON.stringify({ secret: process.env.CHILD_SECRET, token: process.env.TESSERA_TOKEN ?? null })); process.exit(7)';
+    const result = await runCli(['--url', server.url, 'run', '--env', 'child', '--', process.execPath, '-e', script], {
+      env: { TESSERA_TOKEN: server.adminToken },
+    });
     expect(result.code).toBe(7);
     expect(JSON.parse(result.stdout)).toEqual({ secret, token: null });
   });
@@ -208,7 +223,10 @@ describeEachDatabase('secrets over HTTP', (target) => {
     for (const [place, bytes] of places) {
       // The values' random parts, so a label shared by several values cannot hide which one leaked.
       const leaked = values.filter((stored) => bytes.includes(Buffer.from(stored.slice(stored.lastIndexOf('-') + 1))));
-      expect(leaked.map((stored) => stored.slice(0, stored.lastIndexOf('-'))), place).toEqual([]);
+      expect(
+        leaked.map((stored) => stored.slice(0, stored.lastIndexOf('-'))),
+        place,
+      ).toEqual([]);
     }
   });
 });

@@ -217,7 +217,10 @@ describeEachDatabase('secrets vault', (target) => {
     await db.updateTable('secret_versions').set({ ciphertext: a!.ciphertext }).where('secret_id', '=', b!.secret_id).execute();
 
     for (const name of ['SWAP_A', 'SWAP_B']) {
-      await expect(revealSecret(context(), operator, 'tamper', name)).rejects.toMatchObject({ code: 'DECRYPTION_FAILED', message: expect.stringMatching(/ciphertext failed authentication/) });
+      await expect(revealSecret(context(), operator, 'tamper', name)).rejects.toMatchObject({
+        code: 'DECRYPTION_FAILED',
+        message: expect.stringMatching(/ciphertext failed authentication/),
+      });
     }
   });
 
@@ -229,13 +232,20 @@ describeEachDatabase('secrets vault', (target) => {
     const row = await db.selectFrom('secret_versions').selectAll().where('secret_id', '=', wrapped.id).executeTakeFirstOrThrow();
     const bytes = Buffer.from(row.wrapped_key, 'base64');
     bytes[14]! ^= 0x80;
-    await db.updateTable('secret_versions').set({ wrapped_key: bytes.toString('base64') }).where('secret_id', '=', wrapped.id).execute();
+    await db
+      .updateTable('secret_versions')
+      .set({ wrapped_key: bytes.toString('base64') })
+      .where('secret_id', '=', wrapped.id)
+      .execute();
     await expect(revealSecret(context(), operator, 'tamper', 'WRAPPED')).rejects.toThrow(/wrapped data key failed authentication/);
 
     // The sealed value of WRAPPED's neighbour, moved under another record id, must not decrypt there.
     const moved = await db.selectFrom('secrets').select(['id', 'current_version']).where('name', '=', 'MOVED').executeTakeFirstOrThrow();
     const movedRow = await db.selectFrom('secret_versions').selectAll().where('secret_id', '=', moved.id).executeTakeFirstOrThrow();
-    await db.insertInto('secret_versions').values({ ...movedRow, secret_id: wrapped.id, version: 2 }).execute();
+    await db
+      .insertInto('secret_versions')
+      .values({ ...movedRow, secret_id: wrapped.id, version: 2 })
+      .execute();
     await db.updateTable('secrets').set({ current_version: 2 }).where('id', '=', wrapped.id).execute();
     await expect(revealSecret(context(), operator, 'tamper', 'WRAPPED')).rejects.toMatchObject({ code: 'DECRYPTION_FAILED' });
   });

@@ -11,7 +11,9 @@ export function printCheckTable(report: CheckReport): void {
     );
   }
   const { tokens, secrets, errors, warnings } = report.summary;
-  process.stdout.write(`Checked ${tokens} token(s) and ${secrets} secret(s): ${errors} error(s), ${warnings} warning(s). ${report.passed ? 'Passed.' : 'Failed.'}\n`);
+  process.stdout.write(
+    `Checked ${tokens} token(s) and ${secrets} secret(s): ${errors} error(s), ${warnings} warning(s). ${report.passed ? 'Passed.' : 'Failed.'}\n`,
+  );
 }
 
 function escapeXml(text: string): string {

@@ -3,7 +3,17 @@ import type { ReviewItem, ReviewReport } from '../services/review.js';
 const columns = ['owner', 'orphaned', 'type', 'keyspace or environment', 'name', 'scopes', 'last used', 'expires', 'description'] as const;
 
 function rowOf(owner: string | null, orphaned: boolean, item: ReviewItem): string[] {
-  return [owner ?? '', orphaned ? 'yes' : 'no', item.type, item.group, item.name, item.scopes.join(' '), item.lastUsedAt ?? 'never', item.expiresAt ?? '', item.description ?? ''];
+  return [
+    owner ?? '',
+    orphaned ? 'yes' : 'no',
+    item.type,
+    item.group,
+    item.name,
+    item.scopes.join(' '),
+    item.lastUsedAt ?? 'never',
+    item.expiresAt ?? '',
+    item.description ?? '',
+  ];
 }
 
 // RFC 4180: quote a field that contains a comma, quote or line break, doubling the quotes inside.
@@ -34,7 +44,15 @@ export function formatReviewMarkdown(report: ReviewReport): string {
     parts.push(`## ${heading}${owner.orphaned ? ' (orphaned)' : ''}\n`);
     parts.push('| type | keyspace or environment | name | scopes | last used | expires | why |\n| --- | --- | --- | --- | --- | --- | --- |');
     for (const item of owner.items) {
-      const cells = [item.type, item.group, item.name, item.scopes.join(' ') || '-', item.lastUsedAt ?? 'never', item.expiresAt ?? '-', item.description ?? '-'];
+      const cells = [
+        item.type,
+        item.group,
+        item.name,
+        item.scopes.join(' ') || '-',
+        item.lastUsedAt ?? 'never',
+        item.expiresAt ?? '-',
+        item.description ?? '-',
+      ];
       parts.push(`| ${cells.map(markdownCell).join(' | ')} |`);
     }
     parts.push('');

@@ -33,7 +33,8 @@ export function toCheckPolicy(source: unknown, origin: string): CheckPolicy {
 
   const known = ['expiringWithinDays', 'staleAfterDays', 'maxLifetimeDays', 'failOn'];
   const unknown = Object.keys(record).find((key) => !known.includes(key));
-  if (unknown !== undefined) throw new TesseraError('VALIDATION_FAILED', `${origin}: unknown field '${unknown.slice(0, 60)}'; use ${known.join(', ')}`, { field: unknown });
+  if (unknown !== undefined)
+    throw new TesseraError('VALIDATION_FAILED', `${origin}: unknown field '${unknown.slice(0, 60)}'; use ${known.join(', ')}`, { field: unknown });
 
   let failOn = [...defaultCheckPolicy.failOn];
   if (record['failOn'] !== undefined) {
@@ -41,7 +42,9 @@ export function toCheckPolicy(source: unknown, origin: string): CheckPolicy {
     if (!Array.isArray(rules)) throw new TesseraError('VALIDATION_FAILED', `${origin}: failOn must be a list of rules`, { field: 'failOn' });
     for (const rule of rules) {
       if (!findingRules.includes(rule as FindingRule)) {
-        throw new TesseraError('VALIDATION_FAILED', `${origin}: failOn: '${String(rule).slice(0, 60)}' is not a rule; use ${findingRules.join(', ')}`, { field: 'failOn' });
+        throw new TesseraError('VALIDATION_FAILED', `${origin}: failOn: '${String(rule).slice(0, 60)}' is not a rule; use ${findingRules.join(', ')}`, {
+          field: 'failOn',
+        });
       }
     }
     failOn = [...new Set(rules as FindingRule[])];
@@ -112,14 +115,17 @@ export function evaluateSubject(subject: CheckSubject, policy: CheckPolicy, now:
 
   const lastActivity = subject.lastUsedAt ?? subject.createdAt;
   if (lastActivity <= now - policy.staleAfterDays * day) {
-    const since = subject.lastUsedAt === null ? `was never used since its creation on ${isoDate(subject.createdAt)}` : `was last used on ${isoDate(subject.lastUsedAt)}`;
+    const since =
+      subject.lastUsedAt === null ? `was never used since its creation on ${isoDate(subject.createdAt)}` : `was last used on ${isoDate(subject.lastUsedAt)}`;
     add('stale', `${since}, more than ${policy.staleAfterDays} days ago; remove it if nothing needs it`);
   }
 
   if (subject.scopes && subject.usedScopes) {
     const used = subject.usedScopes;
     // A granted `resource:*` counts as exercised once any action on that resource was used.
-    const unused = subject.scopes.filter((scope) => !used.includes(scope) && !(scope.endsWith(':*') && used.some((item) => item.startsWith(scope.slice(0, -1)))));
+    const unused = subject.scopes.filter(
+      (scope) => !used.includes(scope) && !(scope.endsWith(':*') && used.some((item) => item.startsWith(scope.slice(0, -1)))),
+    );
     if (unused.length > 0) add('unused-scopes', `was granted scopes it never used: ${unused.join(', ')}; issue a token without them`);
   }
 

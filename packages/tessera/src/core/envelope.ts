@@ -97,7 +97,10 @@ function unwrapDataKey(envelopeKey: EnvelopeKey, binding: ValueBinding, wrappedK
 /** Decrypts a sealed value; any alteration of ciphertext, wrapped key, record id or version throws DECRYPTION_FAILED. */
 export function decryptValue(envelopeKey: EnvelopeKey, binding: ValueBinding, sealed: SealedValue): string {
   if (envelopeKey.version !== sealed.keyVersion) {
-    throw new TesseraError('DECRYPTION_FAILED', `secret ${binding.recordId}: wrapped under master key version ${sealed.keyVersion}, not ${envelopeKey.version}`);
+    throw new TesseraError(
+      'DECRYPTION_FAILED',
+      `secret ${binding.recordId}: wrapped under master key version ${sealed.keyVersion}, not ${envelopeKey.version}`,
+    );
   }
   const dataKey = unwrapDataKey(envelopeKey, binding, sealed.wrappedKey);
   try {

@@ -1,4 +1,13 @@
-import { describeSubject, evaluateSubject, findingRules, makeFinding, type CheckPolicy, type CheckSubject, type Finding, type FindingRule } from '../core/check-policy.js';
+import {
+  describeSubject,
+  evaluateSubject,
+  findingRules,
+  makeFinding,
+  type CheckPolicy,
+  type CheckSubject,
+  type Finding,
+  type FindingRule,
+} from '../core/check-policy.js';
 import { listDuplicateFingerprints } from '../store/secret-repository.js';
 import type { SecretRow } from '../store/schema.js';
 import type { TokenWithKeyspace } from '../store/token-repository.js';
@@ -76,7 +85,12 @@ async function checkDuplicates(context: ServiceContext, policy: CheckPolicy, fin
 }
 
 /** Evaluates every token and secret against the policy. */
-export async function runCheck(context: ServiceContext, actor: Actor, policy: CheckPolicy, scopeUsage: ScopeUsageSource = unknownScopeUsage): Promise<CheckReport> {
+export async function runCheck(
+  context: ServiceContext,
+  actor: Actor,
+  policy: CheckPolicy,
+  scopeUsage: ScopeUsageSource = unknownScopeUsage,
+): Promise<CheckReport> {
   await requirePermission(context, actor, { scope: 'check:read', action: 'check.run' });
   await requireUnlimited(context, actor, 'check.run');
 

@@ -46,7 +46,13 @@ export async function rewrapDataKeys(context: ServiceContext, actor: Actor, opti
         const wrappedKey = rewrapDataKey(envelopeKeyOf(context.keyRing, row.key_version), target, binding, row.wrapped_key);
         await replaceWrappedKey(
           transaction,
-          { secret_id: row.secret_id, version: row.version, wrapped_key: wrappedKey, key_version: target.version, fingerprint: fingerprintValue(target, value) },
+          {
+            secret_id: row.secret_id,
+            version: row.version,
+            wrapped_key: wrappedKey,
+            key_version: target.version,
+            fingerprint: fingerprintValue(target, value),
+          },
           row.key_version,
         );
       }

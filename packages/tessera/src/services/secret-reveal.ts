@@ -54,7 +54,13 @@ async function revealRows(context: ServiceContext, actor: Actor, rows: { row: Se
   return revealed;
 }
 
-export async function revealSecret(context: ServiceContext, actor: Actor, environment: string, name: string, options: RevealOptions = {}): Promise<RevealedSecret> {
+export async function revealSecret(
+  context: ServiceContext,
+  actor: Actor,
+  environment: string,
+  name: string,
+  options: RevealOptions = {},
+): Promise<RevealedSecret> {
   await requirePermission(context, actor, { scope: 'secrets:reveal', action: 'secret.reveal' });
   const row = await requireSecret(context.db, environment, name);
   const version = options.version ?? row.current_version;
@@ -74,7 +80,8 @@ export async function revealEnvironment(context: ServiceContext, actor: Actor, e
   } else {
     for await (const row of allSecrets(context.db, environment)) rows.push(row);
   }
-  if (rows.length === 0) throw new TesseraError('NOT_FOUND', `environment '${environment}' has no secrets; add one with \`tessera secret add\``, { field: 'environment' });
+  if (rows.length === 0)
+    throw new TesseraError('NOT_FOUND', `environment '${environment}' has no secrets; add one with \`tessera secret add\``, { field: 'environment' });
   return revealRows(
     context,
     actor,

@@ -64,14 +64,21 @@ export interface StoredSecret {
 }
 
 export function secretNotFound(environment: string, name: string): TesseraError {
-  return new TesseraError('NOT_FOUND', `secret '${name.slice(0, 130)}' does not exist in environment '${environment.slice(0, 63)}'; list secrets to see their names`, {
-    field: 'name',
-  });
+  return new TesseraError(
+    'NOT_FOUND',
+    `secret '${name.slice(0, 130)}' does not exist in environment '${environment.slice(0, 63)}'; list secrets to see their names`,
+    {
+      field: 'name',
+    },
+  );
 }
 
 export function validateSecretName(name: string): void {
   if (!secretNamePattern.test(name)) {
-    throw validationError('name', `'${name.slice(0, 80)}' is not a secret name; use letters, digits and '_', starting with a letter or '_', at most 128 characters`);
+    throw validationError(
+      'name',
+      `'${name.slice(0, 80)}' is not a secret name; use letters, digits and '_', starting with a letter or '_', at most 128 characters`,
+    );
   }
 }
 
@@ -111,7 +118,8 @@ export function metadataChanges(input: SecretMetadataInput): SecretChanges {
   if (input.description !== undefined) changes.description = input.description === null ? null : maskTokensInText(input.description) || null;
   if (input.tags !== undefined) {
     input.tags.forEach((tag, index) => {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(tag)) throw validationError(`tags[${index}]`, `'${tag.slice(0, 80)}' is not a tag; use letters, digits, '.', '_', ':' or '-'`);
+      if (!/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(tag))
+        throw validationError(`tags[${index}]`, `'${tag.slice(0, 80)}' is not a tag; use letters, digits, '.', '_', ':' or '-'`);
     });
     changes.tags = JSON.stringify([...new Set(input.tags)]);
   }
@@ -142,7 +150,9 @@ export async function insertNewSecret(
   now: number,
 ): Promise<{ row: SecretRow; fingerprint: string }> {
   if (await findSecret(executor, input.environment, input.name)) {
-    throw new TesseraError('CONFLICT', `name: secret '${input.name}' already exists in environment '${input.environment}'; update it instead`, { field: 'name' });
+    throw new TesseraError('CONFLICT', `name: secret '${input.name}' already exists in environment '${input.environment}'; update it instead`, {
+      field: 'name',
+    });
   }
   const changes = metadataChanges(input);
   const row: SecretRow = {

@@ -17,7 +17,10 @@ export async function findSecretVersion(executor: Executor, secretId: string, ve
 }
 
 /** Version numbers and times of a secret, newest first, without the sealed values. */
-export async function listSecretVersions(executor: Executor, secretId: string): Promise<Pick<SecretVersionRow, 'version' | 'created_at' | 'created_by' | 'key_version'>[]> {
+export async function listSecretVersions(
+  executor: Executor,
+  secretId: string,
+): Promise<Pick<SecretVersionRow, 'version' | 'created_at' | 'created_by' | 'key_version'>[]> {
   return executor
     .selectFrom('secret_versions')
     .select(['version', 'created_at', 'created_by', 'key_version'])
@@ -66,7 +69,9 @@ export interface FingerprintHolder {
 export async function listDuplicateFingerprints(executor: Executor): Promise<FingerprintHolder[]> {
   const current = executor
     .selectFrom('secret_versions')
-    .innerJoin('secrets', (join) => join.onRef('secrets.id', '=', 'secret_versions.secret_id').onRef('secrets.current_version', '=', 'secret_versions.version'));
+    .innerJoin('secrets', (join) =>
+      join.onRef('secrets.id', '=', 'secret_versions.secret_id').onRef('secrets.current_version', '=', 'secret_versions.version'),
+    );
   const shared = current
     .select(['secret_versions.fingerprint'])
     .groupBy('secret_versions.fingerprint')
@@ -92,7 +97,14 @@ export async function findByFingerprint(executor: Executor, fingerprint: string)
 
 /** Returns up to `limit` values still wrapped under a master key version older than `currentVersion`. */
 export async function listVersionsToRewrap(executor: Executor, currentVersion: number, limit: number): Promise<SecretVersionRow[]> {
-  return executor.selectFrom('secret_versions').selectAll().where('key_version', '<', currentVersion).orderBy('secret_id').orderBy('version').limit(limit).execute();
+  return executor
+    .selectFrom('secret_versions')
+    .selectAll()
+    .where('key_version', '<', currentVersion)
+    .orderBy('secret_id')
+    .orderBy('version')
+    .limit(limit)
+    .execute();
 }
 
 export async function countVersionsToRewrap(executor: Executor, currentVersion: number): Promise<number> {

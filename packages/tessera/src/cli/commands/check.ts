@@ -34,7 +34,9 @@ async function loadPolicy(path: string | undefined): Promise<CheckPolicy> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new TesseraError('VALIDATION_FAILED', `--policy: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, { cause: error });
+    throw new TesseraError('VALIDATION_FAILED', `--policy: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, {
+      cause: error,
+    });
   }
   let content: unknown;
   try {

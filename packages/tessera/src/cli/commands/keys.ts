@@ -27,7 +27,8 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
     .option('--batch-size <number>', 'values rewrapped per committed batch', (value) => Number(value), 200)
     .action(async (commandOptions: { batchSize: number }) => {
       const options = globals();
-      if (options.url) throw new TesseraError('VALIDATION_FAILED', '--url: keys rotate works on the data directory or database only; run it where the master key is');
+      if (options.url)
+        throw new TesseraError('VALIDATION_FAILED', '--url: keys rotate works on the data directory or database only; run it where the master key is');
       if (!Number.isInteger(commandOptions.batchSize) || commandOptions.batchSize < 1) {
         throw new TesseraError('VALIDATION_FAILED', '--batch-size: must be a whole number from 1');
       }

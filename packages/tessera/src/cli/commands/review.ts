@@ -11,7 +11,9 @@ async function readMembers(file: string): Promise<string[]> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new TesseraError('VALIDATION_FAILED', `--members: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, { cause: error });
+    throw new TesseraError('VALIDATION_FAILED', `--members: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}); check the path`, {
+      cause: error,
+    });
   }
   return text
     .split(/\r?\n/)

@@ -24,7 +24,13 @@ function runChild(command: string, args: string[], variables: Record<string, str
 
     child.on('error', (error) => {
       stopForwarding();
-      reject(new TesseraError('VALIDATION_FAILED', `cannot start '${command}': ${(error as NodeJS.ErrnoException).code ?? error.message}; check the command and PATH`, { cause: error }));
+      reject(
+        new TesseraError(
+          'VALIDATION_FAILED',
+          `cannot start '${command}': ${(error as NodeJS.ErrnoException).code ?? error.message}; check the command and PATH`,
+          { cause: error },
+        ),
+      );
     });
     child.on('exit', (code, signal) => {
       stopForwarding();

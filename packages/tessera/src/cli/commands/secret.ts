@@ -25,8 +25,14 @@ async function readValue(prompt: string): Promise<string> {
   if (process.stdin.isTTY) process.stderr.write(`${prompt} (end with Ctrl-D on a new line): `);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const value = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-  if (value === '') throw new TesseraError('VALIDATION_FAILED', 'value: standard input was empty; pipe the value in, e.g. printf %s "$VALUE" | tessera secret add NAME --env ENV');
+  const value = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (value === '')
+    throw new TesseraError(
+      'VALIDATION_FAILED',
+      'value: standard input was empty; pipe the value in, e.g. printf %s "$VALUE" | tessera secret add NAME --env ENV',
+    );
   return value;
 }
 
@@ -128,7 +134,15 @@ export function registerSecretCommands(program: Command, withClient: WithClient)
         }
         printTable(
           ['environment', 'name', 'provider', 'owner', 'version', 'expires', 'last read'],
-          secrets.map((item) => [item.environment, item.name, item.provider, item.owner, item.version, shortTime(item.expiresAt) ?? 'unknown', shortTime(item.lastReadAt)]),
+          secrets.map((item) => [
+            item.environment,
+            item.name,
+            item.provider,
+            item.owner,
+            item.version,
+            shortTime(item.expiresAt) ?? 'unknown',
+            shortTime(item.lastReadAt),
+          ]),
         );
       }),
     );
@@ -159,7 +173,8 @@ export function registerSecretCommands(program: Command, withClient: WithClient)
       withClient(async (client, globals) => {
         const value = options.value ? await readValue('New value') : undefined;
         const input = Object.fromEntries(Object.entries({ ...metadataOf(options), value }).filter(([, item]) => item !== undefined));
-        if (Object.keys(input).length === 0) throw new TesseraError('VALIDATION_FAILED', 'nothing to change; give --value or a metadata option such as --owner');
+        if (Object.keys(input).length === 0)
+          throw new TesseraError('VALIDATION_FAILED', 'nothing to change; give --value or a metadata option such as --owner');
         const stored = await client.updateSecret(options.env, name, input);
         printDuplicates(stored.duplicates);
         if (globals.json) printJson(stored);
@@ -215,7 +230,8 @@ export function registerSecretCommands(program: Command, withClient: WithClient)
         if (globals.json) {
           printJson({ imported: result.imported, rejected: problems, duplicates: result.duplicates });
         } else {
-          for (const item of result.imported) process.stdout.write(`imported ${options.env}/${item.name} (line ${item.line}${item.provider ? `, ${item.provider}` : ''})\n`);
+          for (const item of result.imported)
+            process.stdout.write(`imported ${options.env}/${item.name} (line ${item.line}${item.provider ? `, ${item.provider}` : ''})\n`);
           for (const group of result.duplicates) {
             process.stdout.write(`duplicate value: ${group.map((reference) => `${reference.environment}/${reference.name}`).join(', ')}\n`);
           }

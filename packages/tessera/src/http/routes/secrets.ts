@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../services/context.js';
 import { importSecrets, type ImportSecretsInput } from '../../services/secret-import.js';
 import { revealEnvironment, revealSecret, type RevealOptions } from '../../services/secret-reveal.js';
-import { createSecret, getSecret, listSecrets, removeSecret, updateSecret, type CreateSecretInput, type SecretListInput, type UpdateSecretInput } from '../../services/secrets.js';
+import {
+  createSecret,
+  getSecret,
+  listSecrets,
+  removeSecret,
+  updateSecret,
+  type CreateSecretInput,
+  type SecretListInput,
+  type UpdateSecretInput,
+} from '../../services/secrets.js';
 import { actorOf, requireAdminToken } from '../auth.js';
 import { errorSchema, noNulPattern, pageQuerySchema } from '../schemas.js';
 import {
@@ -61,7 +70,10 @@ export function secretRoutes(app: FastifyInstance, context: ServiceContext): voi
           additionalProperties: false,
           properties: { environment: environmentSchema, owner: { type: 'string', maxLength: 200, pattern: noNulPattern }, ...pageQuerySchema },
         },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: secretSchema }, nextCursor: { type: ['string', 'null'] } } }, '4xx': errorSchema },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: secretSchema }, nextCursor: { type: ['string', 'null'] } } },
+          '4xx': errorSchema,
+        },
       },
     },
     async (request) => listSecrets(context, actorOf(request), request.query),
