@@ -3,9 +3,9 @@
 //
 //   node bench/check-scale.js [--tokens 50000] [--secrets 50000] [--runs 3] [--database-url postgres://127.0.0.1/...]
 //
-// The fixture is written straight into the database in batches (token rows with random hashes;
-// secret rows with values sealed by the product's own envelope encryption), so filling it is not
-// part of the measurement. Rows get owners, descriptions and expiries in a mix, so that the check
+// The fixture is written straight into the database in batches, and filling it is not part of
+// the measurement. Token rows get random hashes. Secret rows get values sealed by the product's
+// own envelope encryption. Rows get owners, descriptions and expiries in a mix, so that the check
 // has findings of several kinds to report.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -1,8 +1,8 @@
 // Envelope encryption throughput against the bare AES-256-GCM operations of Node's crypto on the
 // same values, measured side by side in one process. The product's encrypt does two AES-256-GCM
-// encryptions (the value under a fresh data key, then the data key under the key-encryption key)
-// plus a random data key and nonces, so the bare baseline is one AES-256-GCM encryption of the
-// value with a fixed key and a random nonce: the ratio shows what the envelope costs.
+// encryptions: the value under a fresh data key, then the data key under the key-encryption key.
+// The bare baseline is one AES-256-GCM encryption of the value with a fixed key and a random
+// nonce, so the ratio shows what the envelope costs.
 //
 //   node bench/envelope-crypto.js [--rounds 5] [--seconds 1] [--bytes 64]
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';

@@ -221,7 +221,7 @@ export async function updateSecret(context: ServiceContext, actor: Actor, enviro
     }
     await updateSecretRow(transaction, row.id, { ...changes, current_version: row.current_version, updated_at: now });
 
-    const changed = [...Object.keys(input).filter((key) => key !== 'value' && input[key as keyof UpdateSecretInput] !== undefined)];
+    const changed = Object.keys(input).filter((key) => key !== 'value' && input[key as keyof UpdateSecretInput] !== undefined);
     return {
       result: { secret: toSecret(row), duplicates },
       audit: secretAudit('secret.update', row, { changed, newVersion: input.value !== undefined }),
