@@ -23,6 +23,7 @@ const routes: [string, boolean][] = [
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
   ['get /v1/audit/export', true],
+  ['get /v1/events', true],
   ['post /v1/secrets', true],
   ['get /v1/secrets', true],
   ['post /v1/secrets/import', true],

@@ -78,6 +78,12 @@ describeEachDatabase('secrets over HTTP', (target) => {
     const removed = await call('DELETE', '/v1/secrets/production/PAYMENTS_KEY');
     expect(removed.status).toBe(200);
     expect((await call('GET', '/v1/secrets/production/PAYMENTS_KEY')).status).toBe(404);
+
+    const events = await call('GET', `/v1/events?subjectId=${created.body.secret.id}`);
+    expect(events.body.items.map((event: any) => event.type)).toEqual(['secret.created', 'secret.updated', 'secret.removed']);
+    expect(events.body.items[0].data).toMatchObject({ name: 'PAYMENTS_KEY', environment: 'production', version: 1, owner: 'payments' });
+    expect(events.body.items[1].data).toMatchObject({ version: 2, newVersion: true, changed: ['owner'] });
+    expect(events.body.items[0].subject).toEqual({ type: 'secret', id: created.body.secret.id });
   });
 
   test('bad requests get 4xx naming the field', async () => {
@@ -197,7 +203,10 @@ describeEachDatabase('secrets over HTTP', (target) => {
 
   test('no value anywhere it must not be', async () => {
     const auditExport = await server.request('GET', '/v1/audit/export');
+    const events = await server.request('GET', '/v1/events?limit=500');
+    expect(events.body.items.filter((event: any) => event.type === 'secret.created').length).toBeGreaterThan(5);
     const places = new Map<string, Buffer>([
+      ['events', Buffer.from(JSON.stringify(events.body))],
       ['responses and CLI output', Buffer.from(outputs.join('\n'))],
       ['audit log', Buffer.from(String(auditExport.body))],
       ['server log', Buffer.from(server.logLines().join('\n'))],

@@ -4,7 +4,17 @@ import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
 import { requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
-import { duplicatesOf, insertNewSecret, metadataChanges, validateEnvironment, validateSecretName, validateValue, type SecretReference } from './secrets.js';
+import type { EventRecord } from './events.js';
+import {
+  duplicatesOf,
+  insertNewSecret,
+  metadataChanges,
+  secretEvent,
+  validateEnvironment,
+  validateSecretName,
+  validateValue,
+  type SecretReference,
+} from './secrets.js';
 
 export interface ImportEntry {
   name: string;
@@ -44,6 +54,7 @@ export async function importSecrets(context: ServiceContext, actor: Actor, input
   return auditedChange(context, actor, async (transaction, now) => {
     const result: ImportResult = { imported: [], rejected: [], duplicates: [] };
     const fingerprints = new Map<string, SecretReference>();
+    const events: EventRecord[] = [];
 
     for (const entry of input.entries) {
       try {
@@ -70,6 +81,7 @@ export async function importSecrets(context: ServiceContext, actor: Actor, input
         now,
       );
       result.imported.push({ line: entry.line, name: row.name, provider: row.provider });
+      events.push(secretEvent('secret.created', row, { provider: row.provider, owner: row.owner, imported: true }));
       if (!fingerprints.has(fingerprint)) fingerprints.set(fingerprint, { name: row.name, environment: row.environment });
     }
 
@@ -90,6 +102,7 @@ export async function importSecrets(context: ServiceContext, actor: Actor, input
           duplicateGroups: result.duplicates.length,
         },
       },
+      events,
     };
   });
 }

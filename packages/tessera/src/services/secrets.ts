@@ -19,6 +19,7 @@ import type { Actor } from './actor.js';
 import { auditedChange, type AuditRecord } from './audit-trail.js';
 import { requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
+import { eventAbout, type EventRecord } from './events.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
 import { sealSecretValue } from './secret-values.js';
 import { toSecret, type Secret, type SecretDetails } from './secret-views.js';
@@ -186,6 +187,16 @@ export function secretAudit(action: string, row: SecretRow, details: Record<stri
   };
 }
 
+/** Builds a secret's outbox event; its data names the secret and never carries the value. */
+export function secretEvent(type: 'secret.created' | 'secret.updated' | 'secret.removed', row: SecretRow, data: Record<string, unknown> = {}): EventRecord {
+  return eventAbout({ target: { type: 'secret', id: row.id }, keyspace: null }, type, {
+    name: row.name,
+    environment: row.environment,
+    version: row.current_version,
+    ...data,
+  });
+}
+
 export async function createSecret(context: ServiceContext, actor: Actor, input: CreateSecretInput): Promise<StoredSecret> {
   await requirePermission(context, actor, { scope: 'secrets:write', action: 'secret.create' });
   validateSecretName(input.name);
@@ -199,6 +210,7 @@ export async function createSecret(context: ServiceContext, actor: Actor, input:
     return {
       result: { secret: toSecret(row), duplicates },
       audit: secretAudit('secret.create', row, { provider: row.provider, duplicates: duplicates.length }),
+      events: [secretEvent('secret.created', row, { provider: row.provider, owner: row.owner })],
     };
   });
 }
@@ -225,6 +237,7 @@ export async function updateSecret(context: ServiceContext, actor: Actor, enviro
     return {
       result: { secret: toSecret(row), duplicates },
       audit: secretAudit('secret.update', row, { changed, newVersion: input.value !== undefined }),
+      events: [secretEvent('secret.updated', row, { changed, newVersion: input.value !== undefined })],
     };
   });
 }
@@ -234,7 +247,7 @@ export async function removeSecret(context: ServiceContext, actor: Actor, enviro
   return auditedChange(context, actor, async (transaction) => {
     const row = await requireSecret(transaction, environment, name);
     await deleteSecret(transaction, row.id);
-    return { result: toSecret(row), audit: secretAudit('secret.remove', row) };
+    return { result: toSecret(row), audit: secretAudit('secret.remove', row), events: [secretEvent('secret.removed', row)] };
   });
 }
 

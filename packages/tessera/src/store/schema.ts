@@ -80,6 +80,24 @@ export interface KeyVersionRow {
   created_at: number;
 }
 
+/**
+ * An outbox entry: a change or finding, written in the same transaction as the change. Alerts,
+ * webhooks and live views read it in `seq` order; `id` is the stable id a receiver deduplicates by.
+ */
+export interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  occurred_at: number;
+  subject_type: string | null;
+  subject_id: string | null;
+  /** The keyspace of the subject, which decides who may read the event. */
+  keyspace: string | null;
+  actor_id: string | null;
+  /** JSON object, which never contains a token or secret value. */
+  data: string;
+}
+
 /** An external token's record; its values live in `secret_versions`, encrypted. */
 export interface SecretRow {
   id: string;
@@ -121,6 +139,7 @@ export interface Schema {
   audit_log: AuditRow;
   audit_head: AuditHeadRow;
   key_versions: KeyVersionRow;
+  events: EventRow;
   secrets: SecretRow;
   secret_versions: SecretVersionRow;
 }
