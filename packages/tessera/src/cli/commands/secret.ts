@@ -22,6 +22,7 @@ const environmentOption = ['--env <environment>', 'environment, e.g. production 
 
 /** Reads a value from standard input; one trailing newline, as `echo` adds, is not part of it. */
 async function readValue(prompt: string): Promise<string> {
+  // TODO: turn off echo while a value is typed on a terminal; until then it shows on screen as typed.
   if (process.stdin.isTTY) process.stderr.write(`${prompt} (end with Ctrl-D on a new line): `);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
