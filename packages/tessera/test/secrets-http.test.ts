@@ -197,8 +197,16 @@ describeEachDatabase('secrets over HTTP', (target) => {
     expect(csv[0]).toBe('owner,orphaned,type,keyspace or environment,name,scopes,last used,expires,description');
     expect(csv.find((line) => line.startsWith('former-employee,'))).toMatch(/^former-employee,yes,secret,review,ORPHAN,/);
 
-    const checked = await cli(['--json', 'check', '--policy', membersFile]);
-    expect(checked.code).toBe(2);
+    const invalidPolicy = await cli(['--json', 'check', '--policy', membersFile]);
+    expect(invalidPolicy.code).toBe(2);
+
+    const policyFile = join(server.database.dataDir, 'policy.yml');
+    writeFileSync(policyFile, 'staleAfterDays: 30\nfailOn: [no-owner]\n');
+    const remoteCheck = await cli(['--json', 'check', '--policy', policyFile]);
+    expect(remoteCheck.code).toBe(1);
+    const report = JSON.parse(remoteCheck.stdout);
+    expect(report.policy).toMatchObject({ staleAfterDays: 30, failOn: ['no-owner'] });
+    expect(report.findings.filter((finding: any) => finding.severity === 'error').every((finding: any) => finding.rule === 'no-owner')).toBe(true);
   });
 
   test('no value anywhere it must not be', async () => {
