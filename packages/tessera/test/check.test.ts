@@ -111,7 +111,7 @@ describeEachDatabase('tessera check', (target) => {
   test('each violation reported exactly once', async () => {
     // Usage is known here: every token used all its scopes except the overscoped one, which used only orders:read.
     const usage = async (tokenId: string) => (tokenId === overscopedId ? ['orders:read'] : ['orders:read', 'orders:write']);
-    const report = await runCheck(tessera.context, localOperator(), defaultCheckPolicy, usage);
+    const report = await runCheck(tessera.context, localOperator(), defaultCheckPolicy, { scopeUsage: usage });
 
     for (const rule of findingRules) {
       const findings = report.findings.filter((finding) => finding.rule === rule);

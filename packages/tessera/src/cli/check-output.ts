@@ -3,6 +3,11 @@ import { findingRules, type Finding } from '../core/check-policy.js';
 import type { CheckReport } from '../services/check.js';
 import { printTable } from './output.js';
 
+/** Shows how many tokens and secrets a local check has evaluated, on a terminal only, so pipes and CI logs stay clean. */
+export function showCheckProgress(checked: number): void {
+  if (process.stderr.isTTY) process.stderr.write(`\rchecked ${checked.toLocaleString('en-US')} tokens and secrets `);
+}
+
 export function printCheckTable(report: CheckReport): void {
   if (report.findings.length > 0) {
     printTable(

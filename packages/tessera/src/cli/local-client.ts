@@ -8,6 +8,7 @@ import { changeTokenState, getToken, issueToken, listTokens } from '../services/
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
 import { runCheck } from '../services/check.js';
+import { showCheckProgress } from './check-output.js';
 import { runReview } from '../services/review.js';
 import { importSecrets } from '../services/secret-import.js';
 import { revealEnvironment, revealSecret } from '../services/secret-reveal.js';
@@ -40,7 +41,7 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     revealSecret: (environment, name, options) => revealSecret(context, operator, environment, name, options),
     revealEnvironment: (environment, names) => revealEnvironment(context, operator, environment, names),
     importSecrets: (input) => importSecrets(context, operator, input),
-    runCheck: (policy) => runCheck(context, operator, policy),
+    runCheck: (policy) => runCheck(context, operator, policy, { onProgress: showCheckProgress }),
     runReview: (members) => runReview(context, operator, { members }),
     close: () => tessera.close(),
   };

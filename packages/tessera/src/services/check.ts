@@ -84,13 +84,20 @@ async function checkDuplicates(context: ServiceContext, policy: CheckPolicy, fin
   }
 }
 
+export interface CheckOptions {
+  scopeUsage?: ScopeUsageSource | undefined;
+  /** Called after every 10,000 tokens or secrets, with the number checked so far. */
+  onProgress?: ((checked: number) => void) | undefined;
+}
+
+const progressInterval = 10_000;
+
 /** Evaluates every token and secret against the policy. */
-export async function runCheck(
-  context: ServiceContext,
-  actor: Actor,
-  policy: CheckPolicy,
-  scopeUsage: ScopeUsageSource = unknownScopeUsage,
-): Promise<CheckReport> {
+export async function runCheck(context: ServiceContext, actor: Actor, policy: CheckPolicy, options: CheckOptions = {}): Promise<CheckReport> {
+  const scopeUsage = options.scopeUsage ?? unknownScopeUsage;
+  const reportProgress = (checked: number): void => {
+    if (checked % progressInterval === 0) options.onProgress?.(checked);
+  };
   await requirePermission(context, actor, { scope: 'check:read', action: 'check.run' });
   await requireUnlimited(context, actor, 'check.run');
 
@@ -98,14 +105,14 @@ export async function runCheck(
   const findings: Finding[] = [];
   let tokens = 0;
   for await (const row of tokensInService(context.db, now)) {
-    tokens++;
+    reportProgress(++tokens);
     const subject = tokenSubject(row);
     subject.usedScopes = await scopeUsage(row.id);
     findings.push(...evaluateSubject(subject, policy, now));
   }
   let secrets = 0;
   for await (const row of allSecrets(context.db)) {
-    secrets++;
+    reportProgress(tokens + ++secrets);
     findings.push(...evaluateSubject(secretSubject(row), policy, now));
   }
   await checkDuplicates(context, policy, findings);

@@ -65,6 +65,8 @@ export function registerCheckCommand(program: Command, withClient: WithClient): 
         if (options.maxLifetime !== undefined) policy.maxLifetimeDays = options.maxLifetime;
 
         const report = await client.runCheck(policy);
+        // Clears the progress line, if one was shown, before the report.
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
         if (typeof options.junit === 'string') {
           const file = createWriteStream(options.junit);
           await writeChunks(file, junitChunks(report));
