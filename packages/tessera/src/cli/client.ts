@@ -6,6 +6,13 @@ import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
 import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/tokens.js';
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
 import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
+import type { CheckPolicy } from '../core/check-policy.js';
+import type { CheckReport } from '../services/check.js';
+import type { ReviewReport } from '../services/review.js';
+import type { ImportResult, ImportSecretsInput } from '../services/secret-import.js';
+import type { RevealedSecret, RevealOptions } from '../services/secret-reveal.js';
+import type { Secret, SecretDetails } from '../services/secret-views.js';
+import type { CreateSecretInput, SecretListInput, StoredSecret, UpdateSecretInput } from '../services/secrets.js';
 
 /** The operations of the CLI, on the local data directory or against a server with --url. */
 export interface TesseraClient {
@@ -20,6 +27,16 @@ export interface TesseraClient {
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
   reportLeak(input: LeakReportInput): Promise<LeakOutcome>;
+  createSecret(input: CreateSecretInput): Promise<StoredSecret>;
+  listSecrets(query: SecretListInput): Promise<Page<Secret>>;
+  getSecret(environment: string, name: string): Promise<SecretDetails>;
+  updateSecret(environment: string, name: string, input: UpdateSecretInput): Promise<StoredSecret>;
+  removeSecret(environment: string, name: string): Promise<Secret>;
+  revealSecret(environment: string, name: string, options: RevealOptions): Promise<RevealedSecret>;
+  revealEnvironment(environment: string, names: string[]): Promise<RevealedSecret[]>;
+  importSecrets(input: ImportSecretsInput): Promise<ImportResult>;
+  runCheck(policy: CheckPolicy): Promise<CheckReport>;
+  runReview(members: string[] | undefined): Promise<ReviewReport>;
   close(): Promise<void>;
 }
 

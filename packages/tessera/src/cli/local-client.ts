@@ -8,6 +8,12 @@ import { rotateToken } from '../services/rotation.js';
 import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
+import { runCheck } from '../services/check.js';
+import { showCheckProgress } from './check-output.js';
+import { runReview } from '../services/review.js';
+import { importSecrets } from '../services/secret-import.js';
+import { revealEnvironment, revealSecret } from '../services/secret-reveal.js';
+import { createSecret, getSecret, listSecrets, removeSecret, updateSecret } from '../services/secrets.js';
 
 /**
  * Runs commands on the data directory directly, as the operator who has its key file. A server on
@@ -29,6 +35,16 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
     reportLeak: (input) => reportLeak(context, operator, input),
+    createSecret: (input) => createSecret(context, operator, input),
+    listSecrets: (query) => listSecrets(context, operator, query),
+    getSecret: (environment, name) => getSecret(context, operator, environment, name),
+    updateSecret: (environment, name, input) => updateSecret(context, operator, environment, name, input),
+    removeSecret: (environment, name) => removeSecret(context, operator, environment, name),
+    revealSecret: (environment, name, options) => revealSecret(context, operator, environment, name, options),
+    revealEnvironment: (environment, names) => revealEnvironment(context, operator, environment, names),
+    importSecrets: (input) => importSecrets(context, operator, input),
+    runCheck: (policy) => runCheck(context, operator, policy, { onProgress: showCheckProgress }),
+    runReview: (members) => runReview(context, operator, { members }),
     close: () => tessera.close(),
   };
 }

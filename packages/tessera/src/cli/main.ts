@@ -3,10 +3,15 @@ import { TesseraError } from '../core/errors.js';
 import { redactTokens } from '../core/token-format.js';
 import { ExitSignal, type TesseraClient, type WithClient } from './client.js';
 import { registerAuditCommands } from './commands/audit.js';
+import { registerCheckCommand } from './commands/check.js';
+import { registerKeyCommands } from './commands/keys.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
 import { registerHookCommands } from './commands/hook.js';
 import { registerRedactCommand } from './commands/redact.js';
 import { registerScanCommands } from './commands/scan.js';
+import { registerReviewCommand } from './commands/review.js';
+import { registerRunCommand } from './commands/run.js';
+import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
@@ -96,6 +101,11 @@ export function createProgram(): Command {
   registerScanCommands(program, globals, withClient);
   registerRedactCommand(program);
   registerHookCommands(program);
+  registerSecretCommands(program, withClient);
+  registerRunCommand(program, withClient);
+  registerKeyCommands(program, globals);
+  registerCheckCommand(program, withClient);
+  registerReviewCommand(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

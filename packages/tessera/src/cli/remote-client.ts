@@ -1,6 +1,7 @@
 import { TesseraError, type ErrorCode } from '../core/errors.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { AuditEntry } from '../services/views.js';
+import type { RevealedSecret } from '../services/secret-reveal.js';
 import type { TesseraClient } from './client.js';
 
 interface ErrorBody {
@@ -41,6 +42,10 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     return (await response.json()) as T;
   }
 
+  function secretPath(environment: string, name: string): string {
+    return `/v1/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(name)}`;
+  }
+
   function query(parameters: Record<string, string | number | undefined>): string {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(parameters)) if (value !== undefined) search.set(key, String(value));
@@ -64,6 +69,17 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
       if (!response.ok) throw await errorFrom(response);
       yield* readJsonLines<AuditEntry>(response);
     },
+    createSecret: (input) => call('POST', '/v1/secrets', input),
+    listSecrets: (parameters) => call('GET', `/v1/secrets${query({ ...parameters })}`),
+    getSecret: (environment, name) => call('GET', secretPath(environment, name)),
+    updateSecret: (environment, name, input) => call('PATCH', secretPath(environment, name), input),
+    removeSecret: (environment, name) => call('DELETE', secretPath(environment, name)),
+    revealSecret: (environment, name, options) => call('POST', `${secretPath(environment, name)}/reveal`, options),
+    revealEnvironment: async (environment, names) =>
+      (await call<{ secrets: RevealedSecret[] }>('POST', '/v1/secrets/reveal', { environment, ...(names.length > 0 && { names }) })).secrets,
+    importSecrets: (input) => call('POST', '/v1/secrets/import', input),
+    runCheck: (policy) => call('GET', `/v1/check${query({ ...policy, failOn: policy.failOn.join(',') })}`),
+    runReview: (members) => call('GET', `/v1/review${query({ members: members?.join(',') })}`),
     close: async () => {},
   };
 }

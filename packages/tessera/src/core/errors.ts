@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'ALREADY_INITIALISED'
   | 'CONFIGURATION_INVALID'
   | 'UNAVAILABLE'
+  | 'RATE_LIMITED'
+  | 'DECRYPTION_FAILED'
   | 'INTERNAL';
 
 const statusByCode: Record<ErrorCode, number> = {
@@ -29,6 +31,9 @@ const statusByCode: Record<ErrorCode, number> = {
   ALREADY_INITIALISED: 409,
   CONFIGURATION_INVALID: 400,
   UNAVAILABLE: 503,
+  RATE_LIMITED: 429,
+  // Stored data failed authentication: tampering or a wrong master key, never a client mistake.
+  DECRYPTION_FAILED: 500,
   INTERNAL: 500,
 };
 

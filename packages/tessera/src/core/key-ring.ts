@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { TesseraError } from './errors.js';
+import { deriveEnvelopeKey, type EnvelopeKey } from './envelope.js';
 import { deriveHashingKey, type HashingKey } from './token-hash.js';
 
 /** Versioned master keys; the highest version is current, older ones still verify what they hashed. */
 export interface KeyRing {
   current: HashingKey;
   hashingKeys: HashingKey[];
+  /** Envelope encryption keys, newest first; the first wraps new data keys, older ones unwrap until rotation rewraps them. */
+  envelopeKeys: EnvelopeKey[];
 }
 
 export const masterKeyBytes = 32;
@@ -42,13 +45,12 @@ export function parseMasterKeys(source: string, origin: string): KeyRing {
     }
   }
 
-  const hashingKeys = [...versions.entries()]
-    .filter(([version]) => Number.isInteger(version) && version > 0)
-    .sort(([a], [b]) => b - a)
-    .map(([version, key]) => deriveHashingKey(key, version));
+  const masterKeys = [...versions.entries()].filter(([version]) => Number.isInteger(version) && version > 0).sort(([a], [b]) => b - a);
+  const hashingKeys = masterKeys.map(([version, key]) => deriveHashingKey(key, version));
+  const envelopeKeys = masterKeys.map(([version, key]) => deriveEnvelopeKey(key, version));
   const current = hashingKeys[0];
   if (!current) throw new TesseraError('CONFIGURATION_INVALID', `${origin} contains no master key; set one base64 key of ${masterKeyBytes} bytes`);
-  return { current, hashingKeys };
+  return { current, hashingKeys, envelopeKeys };
 }
 
 function decodeKey(encoded: string, origin: string): Buffer {

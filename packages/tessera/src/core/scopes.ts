@@ -12,6 +12,11 @@ export const adminScopes = [
   'tokens:verify',
   'audit:read',
   'leaks:report',
+  'secrets:read',
+  'secrets:write',
+  'secrets:reveal',
+  'check:read',
+  'review:read',
 ] as const;
 
 export type AdminScope = (typeof adminScopes)[number];

@@ -12,6 +12,8 @@ import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
 import { leakRoutes } from './routes/leaks.js';
+import { reportRoutes } from './routes/reports.js';
+import { secretRoutes } from './routes/secrets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
@@ -93,6 +95,8 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   leakRoutes(app, context);
   auditRoutes(app, context);
   eventRoutes(app, context);
+  secretRoutes(app, context);
+  reportRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

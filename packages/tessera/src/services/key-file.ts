@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateKeyFileContent, parseMasterKeys, type KeyRing } from '../core/key-ring.js';
+import { generateKeyFileContent, masterKeyBytes, parseMasterKeys, type KeyFileContent, type KeyRing } from '../core/key-ring.js';
 import { TesseraError } from '../core/errors.js';
 
 export const keyFileName = 'master.key';
@@ -43,4 +44,23 @@ async function warnIfReadableByOthers(path: string): Promise<void> {
   if ((mode & 0o077) !== 0) {
     process.emitWarning(`${path} is readable by other users; restrict it with: chmod 600 ${path}`);
   }
+}
+
+/**
+ * Adds a new random master key version to the data directory's key file and returns its number.
+ * The new content is written to a temporary file and renamed over the old one, so a crash leaves
+ * either the old file or the new one, never a torn one.
+ */
+export async function addMasterKeyVersion(dataDir: string): Promise<number> {
+  const path = join(dataDir, keyFileName);
+  const content = JSON.parse(await readFile(path, 'utf8')) as KeyFileContent;
+  const versions = Object.keys(content.keys).map(Number);
+  const version = Math.max(0, ...versions) + 1;
+  content.keys[String(version)] = randomBytes(masterKeyBytes).toString('base64');
+
+  const temporaryPath = `${path}.${process.pid}.tmp`;
+  await writeFile(temporaryPath, `${JSON.stringify(content)}\n`, { mode: 0o600, flag: 'w' });
+  await chmod(temporaryPath, 0o600);
+  await rename(temporaryPath, path);
+  return version;
 }

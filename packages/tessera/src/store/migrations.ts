@@ -103,10 +103,51 @@ const eventOutbox: Migration = {
   },
 };
 
+const secretsSchema: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('secrets')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('name', 'text', (column) => column.notNull())
+      .addColumn('environment', 'text', (column) => column.notNull())
+      .addColumn('provider', 'text')
+      .addColumn('owner', 'text')
+      .addColumn('description', 'text')
+      .addColumn('tags', 'text', (column) => column.notNull())
+      .addColumn('expires_at', 'bigint')
+      .addColumn('rotation_method', 'text')
+      .addColumn('current_version', 'integer', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('last_read_at', 'bigint')
+      .addColumn('created_by', 'text')
+      .addUniqueConstraint('secrets_environment_name_key', ['environment', 'name'])
+      .execute();
+    await db.schema.createIndex('secrets_owner_idx').on('secrets').columns(['owner']).execute();
+
+    await db.schema
+      .createTable('secret_versions')
+      .addColumn('secret_id', 'text', (column) => column.notNull().references('secrets.id').onDelete('cascade'))
+      .addColumn('version', 'integer', (column) => column.notNull())
+      .addColumn('ciphertext', 'text', (column) => column.notNull())
+      .addColumn('wrapped_key', 'text', (column) => column.notNull())
+      .addColumn('key_version', 'integer', (column) => column.notNull())
+      .addColumn('fingerprint', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('created_by', 'text')
+      .addPrimaryKeyConstraint('secret_versions_pkey', ['secret_id', 'version'])
+      .execute();
+    // Master key rotation looks up the values still wrapped under an older version.
+    await db.schema.createIndex('secret_versions_key_version_idx').on('secret_versions').columns(['key_version', 'secret_id', 'version']).execute();
+    await db.schema.createIndex('secret_versions_fingerprint_idx').on('secret_versions').columns(['fingerprint']).execute();
+  },
+};
+
 // Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_events': eventOutbox,
+  '0003_secrets': secretsSchema,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

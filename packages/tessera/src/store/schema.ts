@@ -98,6 +98,41 @@ export interface EventRow {
   data: string;
 }
 
+/** An external token's record; its values live in `secret_versions`, encrypted. */
+export interface SecretRow {
+  id: string;
+  name: string;
+  environment: string;
+  provider: string | null;
+  owner: string | null;
+  description: string | null;
+  /** JSON array of tags. */
+  tags: string;
+  /** null when the expiry is unknown. */
+  expires_at: number | null;
+  rotation_method: string | null;
+  current_version: number;
+  created_at: number;
+  updated_at: number;
+  last_read_at: number | null;
+  created_by: string | null;
+}
+
+/** One value of a secret, sealed by envelope encryption; the plaintext is never stored. */
+export interface SecretVersionRow {
+  secret_id: string;
+  version: number;
+  /** base64 of nonce, AES-256-GCM ciphertext and tag, with the secret id and version as additional authenticated data. */
+  ciphertext: string;
+  /** The data key, wrapped under master key version `key_version`. */
+  wrapped_key: string;
+  key_version: number;
+  /** HMAC-SHA-256 of the value under the fingerprint key of `key_version`, to find duplicates. */
+  fingerprint: string;
+  created_at: number;
+  created_by: string | null;
+}
+
 export interface Schema {
   keyspaces: KeyspaceRow;
   tokens: TokenRow;
@@ -105,6 +140,8 @@ export interface Schema {
   audit_head: AuditHeadRow;
   key_versions: KeyVersionRow;
   events: EventRow;
+  secrets: SecretRow;
+  secret_versions: SecretVersionRow;
 }
 
 /** A connection or an open transaction; repositories accept either. */
