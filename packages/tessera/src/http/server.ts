@@ -6,11 +6,14 @@ import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { redactTokensInUrl } from '../core/token-format.js';
 import type { ServiceContext } from '../services/context.js';
+import { dashboardRoutes, defaultDashboardDir } from './dashboard.js';
 import { handleError } from './errors.js';
 import { RequestLogController } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
+import { callerRoutes } from './routes/caller.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
+import { tokenSummaryRoutes } from './routes/token-summary.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
@@ -35,6 +38,8 @@ function createValidators() {
 export interface ServerOptions {
   /** Reports whether start-up has finished; /readyz answers 503 until it has. Defaults to always. */
   isStarted?: () => boolean;
+  /** Folder of the built dashboard served at `/`, by default the dashboard package's dist folder. Without an index.html there, `/` returns 404. */
+  dashboardDir?: string;
 }
 
 export async function buildServer(context: ServiceContext, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -82,11 +87,14 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   });
 
   healthRoutes(app, context, options.isStarted ?? (() => true));
+  callerRoutes(app, context);
   keyspaceRoutes(app, context);
+  tokenSummaryRoutes(app, context);
   tokenRoutes(app, context);
   verifyRoutes(app, context);
   auditRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await dashboardRoutes(app, options.dashboardDir ?? defaultDashboardDir);
 
   return app;
 }
