@@ -13,7 +13,3 @@ export function describeExpiry(iso: string | null, now = Date.now()): string {
   if (days === 0) return Date.parse(iso) > now ? 'within a day' : 'today';
   return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
 }
-
-export function daysUntil(iso: string | null, now = Date.now()): number | null {
-  return iso ? (Date.parse(iso) - now) / dayMs : null;
-}

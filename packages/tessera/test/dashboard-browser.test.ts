@@ -197,8 +197,20 @@ describe('dashboard in Chromium', () => {
     await expect.poll(() => page.getByTestId('token-table').getByRole('row').count()).toBe(2);
     expect(await page.getByTestId('token-table').textContent()).toContain('invoice sync');
     await page.getByRole('combobox', { name: 'State' }).selectOption('');
-    await page.getByRole('searchbox', { name: 'Search' }).fill('elsewhere');
+    await page.getByRole('searchbox', { name: 'Search' }).fill('ELSEWHERE');
     await expect.poll(() => page.getByTestId('token-table').getByRole('row').count()).toBe(2);
+    await page.getByRole('searchbox', { name: 'Search' }).fill('');
+
+    // Only the rotated predecessor expires within a day, and it is revoked, so no active token matches.
+    const expiringWithin = page.getByRole('combobox', { name: 'Expiring within' });
+    await expiringWithin.selectOption('1');
+    await expect.poll(() => page.getByTestId('token-table').getByRole('row').count()).toBe(1);
+    await expiringWithin.selectOption('90');
+    await page
+      .getByTestId('token-table')
+      .getByRole('row', { name: /created elsewhere/ })
+      .waitFor();
+    await expiringWithin.selectOption('');
     await checkpoint('live update of the list');
   }, 60_000);
 

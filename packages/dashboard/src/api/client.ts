@@ -33,7 +33,15 @@ function withQuery(path: string, query: Query = {}): string {
 export interface ApiClient {
   me(): Promise<Caller>;
   summariseTokens(): Promise<TokenSummary>;
-  listTokens(query: { keyspace?: string; owner?: string; state?: string; limit?: number; cursor?: string }): Promise<Page<Token>>;
+  listTokens(query: {
+    keyspace?: string;
+    owner?: string;
+    state?: string;
+    search?: string;
+    expiringWithinDays?: number;
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<Token>>;
   getToken(id: string): Promise<Token>;
   createToken(body: { keyspace: string; name: string; owner?: string; scopes: string[]; expiresInSeconds?: number }): Promise<IssuedToken>;
   rotateToken(id: string, body: { gracePeriodSeconds?: number }): Promise<RotatedToken>;

@@ -171,6 +171,10 @@ export interface TokenListInput {
   keyspace?: string | undefined;
   owner?: string | undefined;
   state?: TokenState | undefined;
+  /** Text found, ignoring case, in the name, owner, hint or id. */
+  search?: string | undefined;
+  /** Only tokens whose expiry falls within this many days from now, or has passed. */
+  expiringWithinDays?: number | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
 }
@@ -206,6 +210,8 @@ export async function listTokens(context: ServiceContext, actor: Actor, input: T
     excludedKeyspaceId,
     owner: input.owner,
     state: input.state,
+    search: input.search,
+    expiresBefore: input.expiringWithinDays === undefined ? undefined : now + input.expiringWithinDays * 86_400_000,
     now,
     before: decodeCursor(input.cursor),
     limit,
