@@ -34,6 +34,8 @@ test('root serves the built dashboard', async () => {
 test('dashboard responses carry a strict content security policy', async () => {
   const response = await fetch(`${server.url}/`);
   const policy = response.headers.get('content-security-policy') ?? '';
+  // Read to the end, so the connection is idle and the server can close it when the suite stops.
+  await response.arrayBuffer();
 
   expect(policy).toContain("default-src 'self'");
   expect(policy).toContain("script-src 'self'");
@@ -48,10 +50,12 @@ test('dashboard assets are served with long caching', async () => {
   const html = await (await fetch(`${server.url}/`)).text();
   const script = /src="\.\/(assets\/index-[\w-]+\.js)"/.exec(html)?.[1];
   const response = await fetch(`${server.url}/${script}`);
+  const body = await response.text();
 
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/javascript/);
   expect(response.headers.get('cache-control')).toContain('immutable');
+  expect(body.length).toBeGreaterThan(1000);
 });
 
 test('api paths keep working beside the dashboard', async () => {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 const copyMessages = {
   idle: '',
@@ -12,6 +12,10 @@ const copyMessages = {
  */
 export function SecretOnce({ secret, title, onDismiss }: { secret: string; title: string; onDismiss(): void }) {
   const [copyStatus, setCopyStatus] = useState<keyof typeof copyMessages>('idle');
+  const section = useRef<HTMLElement>(null);
+
+  // Focus moves here, so keyboard and screen reader users learn of the secret at once.
+  useEffect(() => section.current?.focus(), []);
 
   async function copy() {
     try {
@@ -23,7 +27,7 @@ export function SecretOnce({ secret, title, onDismiss }: { secret: string; title
   }
 
   return (
-    <section className="secret-once" aria-labelledby="secret-title">
+    <section ref={section} tabIndex={-1} className="secret-once" aria-labelledby="secret-title">
       <h2 id="secret-title">{title}</h2>
       <p>Copy it now: Tessera stores only a keyed hash, so this secret is never shown again.</p>
       <code className="secret-value" data-testid="secret-value">
