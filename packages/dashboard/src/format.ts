@@ -6,10 +6,14 @@ export function formatTime(iso: string | null): string {
   return new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
-/** Describes an expiry relative to `now`: "in 3 days", "2 days ago", "never". */
+/** Describes an expiry relative to `now` in whole days: "in 3 days", "within a day", "2 days ago", "never". */
 export function describeExpiry(iso: string | null, now = Date.now()): string {
   if (!iso) return 'never';
-  const days = Math.round((Date.parse(iso) - now) / dayMs);
-  if (days === 0) return Date.parse(iso) > now ? 'within a day' : 'today';
-  return days > 0 ? `in ${days} day${days === 1 ? '' : 's'}` : `${-days} day${days === -1 ? '' : 's'} ago`;
+  const days = (Date.parse(iso) - now) / dayMs;
+  if (days > 0 && days < 1) return 'within a day';
+  if (days <= 0 && days > -1) return 'less than a day ago';
+
+  const whole = Math.floor(Math.abs(days));
+  const unit = whole === 1 ? 'day' : 'days';
+  return days > 0 ? `in ${whole} ${unit}` : `${whole} ${unit} ago`;
 }

@@ -76,7 +76,7 @@ describe('dashboard in Chromium', () => {
 
     const error = page.getByRole('alert');
     await expect.poll(() => error.textContent()).toContain('the server rejected this admin token');
-    expect(await error.textContent()).toContain('missing, invalid, expired or revoked');
+    expect(await error.textContent()).toContain('mistyped, expired, revoked, disabled or not an admin token');
     await browser.screenshot('02-sign-in-wrong-token');
     await checkpoint('a wrong sign-in');
   });

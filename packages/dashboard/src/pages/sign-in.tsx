@@ -58,7 +58,8 @@ export function SignIn({ onSignedIn }: { onSignedIn(session: Omit<Session, 'sign
 function signInMessage(failure: unknown): string {
   if (!(failure instanceof ApiError)) return `Sign-in failed: ${String(failure)}`;
   if (failure.status === 401) {
-    return `Sign-in failed: the server rejected this admin token (${failure.message}). Check that you pasted the whole token and that it has not expired or been revoked.`;
+    // The API returns the same 401 for every rejected token, so the message lists all the possible causes.
+    return 'Sign-in failed: the server rejected this admin token. It is mistyped, expired, revoked, disabled or not an admin token. Paste the whole token, or ask for a new one.';
   }
   return `Sign-in failed: ${failure.message}`;
 }
