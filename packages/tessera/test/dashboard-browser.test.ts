@@ -166,6 +166,14 @@ describe('dashboard in Chromium', () => {
 
     // Revoke the predecessor, which requires a reason.
     await page.getByRole('button', { name: 'I have stored it' }).click();
+
+    // Escape cancels a confirmation and changes nothing.
+    await page.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.getByRole('dialog').count()).toBe(0);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toContain('active');
+
     await page.getByRole('button', { name: 'Revoke' }).click();
     const revokeDialog = page.getByRole('dialog');
     await revokeDialog.getByLabel(/^Reason/).fill('moved to the successor');
