@@ -12,6 +12,8 @@ const routes: [string, boolean][] = [
   ['get /v1/keyspaces/{name}', true],
   ['post /v1/tokens', true],
   ['get /v1/tokens', true],
+  ['get /v1/tokens/summary', true],
+  ['get /v1/me', true],
   ['get /v1/tokens/{id}', true],
   ['patch /v1/tokens/{id}', true],
   ['post /v1/tokens/{id}/rotate', true],

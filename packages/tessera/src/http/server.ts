@@ -6,14 +6,17 @@ import addFormats from 'ajv-formats';
 import type { Logger } from 'pino';
 import { redactTokensInUrl } from '../core/token-format.js';
 import type { ServiceContext } from '../services/context.js';
+import { dashboardRoutes, defaultDashboardDir } from './dashboard.js';
 import { handleError } from './errors.js';
 import { RequestLogController } from './request-log.js';
 import { auditRoutes } from './routes/audit.js';
+import { callerRoutes } from './routes/caller.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
 import { leakRoutes } from './routes/leaks.js';
 import { reportRoutes } from './routes/reports.js';
 import { secretRoutes } from './routes/secrets.js';
+import { tokenSummaryRoutes } from './routes/token-summary.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
@@ -42,6 +45,8 @@ function createValidators() {
 export interface ServerOptions {
   /** Reports whether start-up has finished; /readyz answers 503 until it has. Defaults to always. */
   isStarted?: () => boolean;
+  /** Folder of the built dashboard served at `/`, by default the dashboard package's dist folder. Without an index.html there, `/` returns 404. */
+  dashboardDir?: string;
 }
 
 export async function buildServer(context: ServiceContext, logger: Logger, options: ServerOptions = {}): Promise<FastifyInstance> {
@@ -89,7 +94,9 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   });
 
   healthRoutes(app, context, options.isStarted ?? (() => true));
+  callerRoutes(app, context);
   keyspaceRoutes(app, context);
+  tokenSummaryRoutes(app, context);
   tokenRoutes(app, context);
   verifyRoutes(app, context);
   leakRoutes(app, context);
@@ -98,6 +105,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   secretRoutes(app, context);
   reportRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await dashboardRoutes(app, options.dashboardDir ?? defaultDashboardDir);
 
   return app;
 }

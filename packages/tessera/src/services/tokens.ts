@@ -174,26 +174,38 @@ export interface TokenListInput {
   keyspace?: string | undefined;
   owner?: string | undefined;
   state?: TokenState | undefined;
+  /** Text found, ignoring case, in the name, owner, hint or id. */
+  search?: string | undefined;
+  /** Only tokens whose expiry falls within this many days from now, or has passed. */
+  expiringWithinDays?: number | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
+}
+
+/** Keyspace ids a token query is limited to, or the one it leaves out, so an actor reads only the tokens it may see. */
+export interface KeyspaceFilter {
+  keyspaceIds?: string[] | undefined;
+  excludedKeyspaceId?: string | undefined;
+}
+
+/** Builds the keyspace filter for an actor, narrowed to one keyspace when `keyspace` is given (its permission already checked). */
+export async function visibleKeyspaceFilter(context: ServiceContext, actor: Actor, keyspace?: string): Promise<KeyspaceFilter> {
+  if (keyspace !== undefined) return { keyspaceIds: [(await requireKeyspace(context, keyspace)).id] };
+
+  const visibility = keyspaceVisibility(actor);
+  if (visibility.keyspaces !== null) {
+    const names = visibility.keyspaces.filter((name) => isKeyspaceVisible(visibility, name));
+    const rows = await Promise.all(names.map((name) => findKeyspaceByName(context.db, name)));
+    return { keyspaceIds: rows.flatMap((row) => (row ? [row.id] : [])) };
+  }
+  if (!visibility.adminKeyspace) return { excludedKeyspaceId: (await findKeyspaceByName(context.db, adminKeyspaceName))?.id };
+  return {};
 }
 
 export async function listTokens(context: ServiceContext, actor: Actor, input: TokenListInput): Promise<Page<Token>> {
   await requirePermission(context, actor, { scope: 'tokens:read', keyspace: input.keyspace, action: 'token.list' });
   const limit = pageSize(input.limit);
-
-  let keyspaceIds: string[] | undefined;
-  let excludedKeyspaceId: string | undefined;
-  const visibility = keyspaceVisibility(actor);
-  if (input.keyspace !== undefined) {
-    keyspaceIds = [(await requireKeyspace(context, input.keyspace)).id];
-  } else if (visibility.keyspaces !== null) {
-    const names = visibility.keyspaces.filter((name) => isKeyspaceVisible(visibility, name));
-    const rows = await Promise.all(names.map((name) => findKeyspaceByName(context.db, name)));
-    keyspaceIds = rows.flatMap((row) => (row ? [row.id] : []));
-  } else if (!visibility.adminKeyspace) {
-    excludedKeyspaceId = (await findKeyspaceByName(context.db, adminKeyspaceName))?.id;
-  }
+  const { keyspaceIds, excludedKeyspaceId } = await visibleKeyspaceFilter(context, actor, input.keyspace);
 
   const now = context.clock.now();
   const rows = await listTokenRows(context.db, {
@@ -201,6 +213,8 @@ export async function listTokens(context: ServiceContext, actor: Actor, input: T
     excludedKeyspaceId,
     owner: input.owner,
     state: input.state,
+    search: input.search,
+    expiresBefore: input.expiringWithinDays === undefined ? undefined : now + input.expiringWithinDays * 86_400_000,
     now,
     before: decodeCursor(input.cursor),
     limit,

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Executor, TokenRow } from './schema.js';
 import type { TokenState } from '../core/token-state.js';
 
@@ -38,10 +39,19 @@ export interface TokenListQuery {
   owner?: string | undefined;
   /** The state as a reader sees it at `now`: an active token past its expiry is expired. */
   state?: TokenState | undefined;
+  /** Text found, ignoring case, in the name, owner, hint or id. */
+  search?: string | undefined;
+  /** Only tokens with an expiry at or before this time (ms since the epoch). */
+  expiresBefore?: number | undefined;
   now: number;
   /** Return rows whose id sorts before this one; ids are UUIDv7, so this pages newest first. */
   before?: string | undefined;
   limit: number;
+}
+
+/** Escapes LIKE's wildcards, so searched text matches literally. */
+function escapeLikePattern(text: string): string {
+  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
 }
 
 export async function listTokens(executor: Executor, query: TokenListQuery): Promise<TokenWithKeyspace[]> {
@@ -53,6 +63,18 @@ export async function listTokens(executor: Executor, query: TokenListQuery): Pro
   if (query.excludedKeyspaceId !== undefined) select = select.where('tokens.keyspace_id', '!=', query.excludedKeyspaceId);
   if (query.owner !== undefined) select = select.where('tokens.owner', '=', query.owner);
   if (query.before !== undefined) select = select.where('tokens.id', '<', query.before);
+  if (query.expiresBefore !== undefined) select = select.where('tokens.expires_at', '<=', query.expiresBefore);
+  if (query.search !== undefined && query.search !== '') {
+    // lower() on both sides, because LIKE ignores case in SQLite but not in PostgreSQL.
+    const pattern = `%${escapeLikePattern(query.search.toLowerCase())}%`;
+    select = select.where((eb) =>
+      eb.or(
+        (['tokens.name', 'tokens.owner', 'tokens.hint', 'tokens.id'] as const).map(
+          (column) => sql<boolean>`lower(${eb.ref(column)}) like ${pattern} escape '\\'`,
+        ),
+      ),
+    );
+  }
 
   const now = query.now;
   switch (query.state) {

@@ -23,6 +23,8 @@ interface TokenListQuery {
   keyspace?: string;
   owner?: string;
   state?: TokenState;
+  search?: string;
+  expiringWithinDays?: number;
   limit?: number;
   cursor?: string;
 }
@@ -67,6 +69,13 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
             keyspace: keyspaceNameSchema,
             owner: { type: 'string', maxLength: 200, pattern: noNulPattern },
             state: { type: 'string', enum: [...tokenStates] },
+            search: { type: 'string', maxLength: 200, pattern: noNulPattern, description: 'text found, ignoring case, in the name, owner, hint or id' },
+            expiringWithinDays: {
+              type: 'integer',
+              minimum: 0,
+              maximum: 3650,
+              description: 'only tokens whose expiry falls within this many days from now or has passed; combine with state=active for upcoming expiries',
+            },
           },
         },
         response: { 200: pageOf('Token'), '4xx': errorSchema },

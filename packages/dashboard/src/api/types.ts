@@ -1,0 +1,22 @@
+// Shapes of the Tessera HTTP API and the list of token states, taken from the server package
+// itself so the dashboard and the API cannot drift apart. The root `npm run build` builds that
+// package first.
+
+import { tokenStates, type TokenState } from 'tessera/dist/core/token-state.js';
+import type { AuditVerification } from 'tessera/dist/services/audit-log.js';
+import type { RotatedToken } from 'tessera/dist/services/rotation.js';
+import type { IssuedToken } from 'tessera/dist/services/tokens.js';
+import type { TokenSummary } from 'tessera/dist/services/token-summary.js';
+import type { AuditEntry, Keyspace, Page, Token } from 'tessera/dist/services/views.js';
+
+export type { AuditEntry, AuditVerification, IssuedToken, Keyspace, Page, RotatedToken, Token, TokenState, TokenSummary };
+// A plain list without imports, so bundling it brings nothing else of the server along.
+export { tokenStates };
+
+/** The signed-in admin token as GET /v1/me describes it. */
+export interface Caller {
+  id: string | null;
+  hint: string | null;
+  scopes: string[];
+  keyspaces: string[] | null;
+}

@@ -1,0 +1,204 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Link } from 'react-router';
+import { hasScope, missingScopeMessage } from '../api/permissions.js';
+import { tokenStates, type IssuedToken, type Token } from '../api/types.js';
+import { ApiErrorNotice } from '../components/api-error-notice.js';
+import { CreateTokenDialog } from '../components/create-token-dialog.js';
+import { SecretOnce } from '../components/secret-once.js';
+import { StateBadge } from '../components/state-badge.js';
+import { describeExpiry, formatTime } from '../format.js';
+import { useSession } from '../session.js';
+import { usePolling } from '../use-polling.js';
+
+type SortKey = 'created' | 'name' | 'expires' | 'lastUsed';
+
+// The API filters and pages newest first. Sorting applies only to the tokens loaded so far.
+// TODO: sort in GET /v1/tokens, so a sorted view covers more than the loaded pages.
+const pageLimit = 500;
+// Typing in the search field waits this long for a pause before it sends a request.
+const searchDelayMs = 300;
+
+const sorters: Record<SortKey, (a: Token, b: Token) => number> = {
+  created: (a, b) => b.createdAt.localeCompare(a.createdAt),
+  name: (a, b) => a.name.localeCompare(b.name),
+  expires: (a, b) => (a.expiresAt ?? '9999').localeCompare(b.expiresAt ?? '9999'),
+  lastUsed: (a, b) => (b.lastUsedAt ?? '').localeCompare(a.lastUsedAt ?? ''),
+};
+
+export function TokensPage() {
+  const { api, caller } = useSession();
+  const [keyspace, setKeyspace] = useState('');
+  const [owner, setOwner] = useState('');
+  const [state, setState] = useState('');
+  const [search, setSearch] = useState('');
+  const [appliedSearch, setAppliedSearch] = useState('');
+  const [expiringWithinDays, setExpiringWithinDays] = useState('');
+  const [sortKey, setSortKey] = useState<SortKey>('created');
+  const [pages, setPages] = useState(1);
+  const [creating, setCreating] = useState(false);
+  const [issued, setIssued] = useState<IssuedToken | null>(null);
+
+  const canWrite = hasScope(caller, 'tokens:write');
+
+  useEffect(() => {
+    const timer = setTimeout(() => setAppliedSearch(search.trim()), searchDelayMs);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  const keyspaces = usePolling(() => (hasScope(caller, 'keyspaces:read') ? api.listKeyspaces() : Promise.resolve(null)), [api, caller]);
+  const tokens = usePolling(async () => {
+    const items: Token[] = [];
+    let cursor: string | undefined;
+    let more = false;
+    for (let page = 0; page < pages; page += 1) {
+      const result = await api.listTokens({
+        keyspace,
+        owner: owner.trim(),
+        // "Expiring within" means upcoming expiries, so without a chosen state it requests active tokens only.
+        state: state === '' && expiringWithinDays !== '' ? 'active' : state,
+        search: appliedSearch,
+        expiringWithinDays: expiringWithinDays === '' ? undefined : Number(expiringWithinDays),
+        limit: pageLimit,
+        cursor,
+      });
+      items.push(...result.items);
+      more = result.nextCursor !== null;
+      if (!more) break;
+      cursor = result.nextCursor ?? undefined;
+    }
+    return { items, more };
+  }, [api, keyspace, owner, state, appliedSearch, expiringWithinDays, pages]);
+
+  const sortedTokens = useMemo(() => [...(tokens.data?.items ?? [])].sort(sorters[sortKey]), [tokens.data, sortKey]);
+
+  function created(result: IssuedToken) {
+    setCreating(false);
+    setIssued(result);
+    tokens.reload();
+  }
+
+  return (
+    <section aria-labelledby="tokens-title">
+      <div className="page-header">
+        <h1 id="tokens-title">Tokens</h1>
+        <button
+          type="button"
+          className="primary"
+          disabled={!canWrite}
+          aria-describedby={canWrite ? undefined : 'create-denied'}
+          onClick={() => setCreating(true)}
+        >
+          Create token
+        </button>
+      </div>
+      {!canWrite && (
+        <p id="create-denied" className="notice">
+          {missingScopeMessage('tokens:write')}
+        </p>
+      )}
+      {issued && <SecretOnce secret={issued.secret} title={`Token “${issued.token.name}” created: its secret`} onDismiss={() => setIssued(null)} />}
+      {creating && <CreateTokenDialog keyspaces={keyspaces.data?.items ?? null} onCreated={created} onCancel={() => setCreating(false)} />}
+
+      <form className="filters" role="search" aria-label="Filter tokens" onSubmit={(event) => event.preventDefault()}>
+        <label>
+          Search
+          <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="name, owner, hint or id" />
+        </label>
+        <label>
+          Keyspace
+          {keyspaces.data ? (
+            <select value={keyspace} onChange={(event) => setKeyspace(event.target.value)}>
+              <option value="">all</option>
+              {keyspaces.data.items.map((item) => (
+                <option key={item.id}>{item.name}</option>
+              ))}
+            </select>
+          ) : (
+            <input value={keyspace} onChange={(event) => setKeyspace(event.target.value.trim())} placeholder="all" />
+          )}
+        </label>
+        <label>
+          Owner
+          <input value={owner} onChange={(event) => setOwner(event.target.value)} placeholder="any" />
+        </label>
+        <label>
+          State
+          <select value={state} onChange={(event) => setState(event.target.value)}>
+            <option value="">any</option>
+            {tokenStates.map((item) => (
+              <option key={item}>{item}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Expiring within
+          <select value={expiringWithinDays} onChange={(event) => setExpiringWithinDays(event.target.value)}>
+            <option value="">any time</option>
+            <option value="1">1 day</option>
+            <option value="7">7 days</option>
+            <option value="30">30 days</option>
+            <option value="90">90 days</option>
+          </select>
+        </label>
+        <label>
+          Sort by
+          <select value={sortKey} onChange={(event) => setSortKey(event.target.value as SortKey)}>
+            <option value="created">newest</option>
+            <option value="name">name</option>
+            <option value="expires">expiry, soonest first</option>
+            <option value="lastUsed">last used</option>
+          </select>
+        </label>
+      </form>
+
+      {tokens.error && <ApiErrorNotice error={tokens.error} action="Loading tokens" />}
+      {!tokens.data && !tokens.error && <p role="status">Loading…</p>}
+      {tokens.data && (
+        <>
+          <p className="muted" role="status">
+            {tokens.data.more ? `The first ${sortedTokens.length} matching tokens; load more to see the rest.` : `${sortedTokens.length} matching tokens.`}
+          </p>
+          <div className="table-wrap">
+            <table data-testid="token-table">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Keyspace</th>
+                  <th scope="col">Owner</th>
+                  <th scope="col">Hint</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">Last used</th>
+                </tr>
+              </thead>
+              <tbody>
+                {sortedTokens.map((token) => (
+                  <tr key={token.id} data-token-id={token.id}>
+                    <td>
+                      <Link to={`/tokens/${token.id}`}>{token.name}</Link>
+                    </td>
+                    <td>
+                      <StateBadge state={token.state} />
+                    </td>
+                    <td>{token.keyspace}</td>
+                    <td>{token.owner ?? <em>none</em>}</td>
+                    <td>
+                      <code>{token.hint}</code>
+                    </td>
+                    <td title={formatTime(token.expiresAt)}>{describeExpiry(token.expiresAt)}</td>
+                    <td>{formatTime(token.lastUsedAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {tokens.data.more && (
+            <button type="button" onClick={() => setPages(pages + 1)}>
+              Load {pageLimit} more
+            </button>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
