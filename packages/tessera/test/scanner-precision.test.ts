@@ -82,7 +82,8 @@ describe('placeholders', () => {
   test('realistic values in the same places are reported', () => {
     expect(ruleIdsIn(`GITHUB_TOKEN=${githubToken()}`)).toEqual(['github-pat']);
     expect(ruleIdsIn(`STRIPE_KEY=sk_live_${randomFrom(base62, 24)}`)).toEqual(['stripe-secret-key']);
-    expect(ruleIdsIn(`api_key: "${randomFrom(base62, 12)}7${randomFrom(base62, 12)}"`)).toEqual(['generic-secret']);
+    // A fixed value: a random one now and then spells a placeholder word such as "todo" and is rightly skipped.
+    expect(ruleIdsIn('api_key: "q8ZrT2vNw7LpX4kYc9HmB3sJd"')).toEqual(['generic-secret']);
   });
 });
 
