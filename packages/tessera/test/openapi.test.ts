@@ -23,6 +23,8 @@ const routes: [string, boolean][] = [
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
   ['get /v1/audit/export', true],
+  ['get /v1/usage/{id}', true],
+  ['get /metrics', true],
   ['get /healthz', false],
   ['get /readyz', false],
 ];

@@ -12,6 +12,8 @@ import { auditRoutes } from './routes/audit.js';
 import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { usageRoutes } from './routes/usage.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
 
@@ -86,6 +88,8 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   tokenRoutes(app, context);
   verifyRoutes(app, context);
   auditRoutes(app, context);
+  usageRoutes(app, context);
+  metricsRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -66,12 +66,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   tessera.context.usage.start();
   started = true;
-  const externalChanges = watchExternalChanges(tessera.context);
+  const externalChanges = watchExternalChanges(tessera.context, { databaseUrl: options.databaseUrl });
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  logger.info({ host, port, database: tessera.context.dialect }, 'tessera listening');
+  logger.info({ host, port, database: tessera.context.dialect, limitCounters: tessera.context.limits.kind }, 'tessera listening');
+  if (tessera.context.limits.kind === 'in-process') {
+    logger.info('rate-limit and quota counters are kept in this process, so each node counts alone; set REDIS_URL to share them');
+  }
 
   return {
     app,
@@ -79,7 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url: `http://${urlHost}:${port}`,
     initialAdminToken,
     async close() {
-      externalChanges.stop();
+      await externalChanges.stop();
       await app.close();
       await tessera.close();
       logger.info('tessera stopped');

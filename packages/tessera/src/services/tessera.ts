@@ -8,6 +8,11 @@ import type { ServiceContext } from './context.js';
 import { checkKeyRing } from './key-check.js';
 import { loadKeyRing } from './key-file.js';
 import { createLogger } from './logger.js';
+import { AnomalyMonitor } from './anomaly-monitor.js';
+import { InProcessCounters } from './limit-counters.js';
+import { TesseraMetrics } from './metrics.js';
+import { RedisCounters } from './redis-counters.js';
+import { registerStateGauges } from './state-gauges.js';
 import { UsageRecorder, defaultUsageOptions, type UsageRecorderOptions } from './usage-recorder.js';
 import { VerificationCache, defaultCacheOptions, type VerificationCacheOptions } from './verification-cache.js';
 
@@ -24,6 +29,10 @@ export interface OpenOptions {
   logger?: Logger | undefined;
   cache?: Partial<VerificationCacheOptions> | undefined;
   usage?: Partial<UsageRecorderOptions> | undefined;
+  /** Redis URL for rate-limit and quota counters shared by every node; without it they are kept in process. */
+  redisUrl?: string | undefined;
+  /** Prefix of every Redis key, so installations can share one Redis; defaults to `tessera:`. */
+  redisKeyPrefix?: string | undefined;
 }
 
 /** An open installation: its database, keys and caches, shared by the HTTP server and the CLI. */
@@ -36,6 +45,9 @@ export class Tessera {
   static async open(options: OpenOptions): Promise<Tessera> {
     const create = options.create ?? false;
     const logger = options.logger ?? createLogger({ level: 'silent' });
+    if (options.redisUrl && !/^rediss?:\/\//.test(options.redisUrl)) {
+      throw new TesseraError('CONFIGURATION_INVALID', 'REDIS_URL must start with redis:// or rediss://');
+    }
 
     if (!options.databaseUrl) await prepareSqliteDirectory(options.dataDir, create);
     const { keyRing, created } = await loadKeyRing({ masterKey: options.masterKey, dataDir: options.dataDir, create });
@@ -48,24 +60,31 @@ export class Tessera {
       throw error;
     }
 
+    const metrics = new TesseraMetrics();
     const context: ServiceContext = {
       db,
       dialect,
       keyRing,
       clock,
       cache: new VerificationCache({ ...defaultCacheOptions, ...options.cache }),
-      usage: new UsageRecorder(db, logger, { ...defaultUsageOptions, ...options.usage }),
+      usage: new UsageRecorder(db, logger, clock, metrics, { ...defaultUsageOptions, ...options.usage }),
+      limits: options.redisUrl ? new RedisCounters({ url: options.redisUrl, keyPrefix: options.redisKeyPrefix, logger }) : new InProcessCounters(),
+      metrics,
       logger,
     };
+    context.usage.setAnalyser(new AnomalyMonitor(context));
+    registerStateGauges(context);
     return new Tessera(context, created);
   }
 
   /** Writes pending usage and closes the database; a clean stop loses nothing. */
   async close(): Promise<void> {
     await this.context.usage.close();
+    await this.context.limits.close();
     await this.context.db.destroy();
   }
 }
+
 
 async function prepareSqliteDirectory(dataDir: string, create: boolean): Promise<void> {
   if (create) {
