@@ -3,6 +3,7 @@ import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
 import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
 import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/tokens.js';
+import type { TokenUsage, UsageQueryInput } from '../services/usage.js';
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
 import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
 
@@ -16,6 +17,7 @@ export interface TesseraClient {
   rotateToken(id: string, input: RotateTokenInput): Promise<RotatedToken>;
   changeTokenState(id: string, change: 'revoke' | 'disable' | 'enable', reason: string | null): Promise<Token>;
   verifyToken(request: VerifyRequest): Promise<VerifyResult>;
+  getUsage(id: string, query: UsageQueryInput): Promise<TokenUsage>;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
   close(): Promise<void>;

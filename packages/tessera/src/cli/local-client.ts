@@ -5,6 +5,7 @@ import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
 import type { Tessera } from '../services/tessera.js';
 import { rotateToken } from '../services/rotation.js';
 import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
+import { getTokenUsage } from '../services/usage.js';
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
 
@@ -25,6 +26,7 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     rotateToken: (id, input) => rotateToken(context, operator, id, input),
     changeTokenState: (id, change, reason) => changeTokenState(context, operator, id, change, reason),
     verifyToken: (request) => verifyToken(context, request, everyKeyspace),
+    getUsage: (id, query) => getTokenUsage(context, operator, id, query),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
     close: () => tessera.close(),

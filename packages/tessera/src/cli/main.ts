@@ -7,6 +7,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerUsageCommands } from './commands/usage.js';
 import { createLocalClient } from './local-client.js';
 import { createRemoteClient } from './remote-client.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
@@ -95,6 +96,7 @@ export function createProgram(): Command {
   registerKeyspaceCommands(program, withClient);
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
+  registerUsageCommands(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();
