@@ -9,11 +9,12 @@ export type Network = [Address, number];
 /**
  * Parses an address as a client sends it. IPv4-mapped IPv6 (`::ffff:192.0.2.1`) becomes the IPv4
  * address, so one allowlist entry covers a client whether the socket is dual-stack or not.
- * Returns null for anything else; `isIP` comes first because ipaddr.js also accepts
- * non-standard forms such as `1.2.3` and octal parts.
+ * Returns null for anything else, including a zone index. `isIP` comes first because ipaddr.js
+ * also accepts non-standard forms such as `1.2.3` and octal parts.
  */
 export function parseAddress(text: string): Address | null {
-  if (isIP(text) === 0) return null;
+  // A zone index (fe80::1%eth0) names an interface of one host, which no allowlist can mean.
+  if (isIP(text) === 0 || text.includes('%')) return null;
   return ipaddr.process(text);
 }
 
@@ -23,15 +24,15 @@ export function parseNetwork(text: string): Network | null {
   const address = parseAddress(slash === -1 ? text : text.slice(0, slash));
   if (address === null) return null;
 
-  const maxBits = address.kind() === 'ipv4' ? 32 : 128;
-  if (slash === -1) return [address, maxBits];
-  const bitsText = text.slice(slash + 1);
+  const written6 = text.slice(0, slash === -1 ? undefined : slash).includes(':');
+  const maxBits = written6 ? 128 : 32;
+  const bitsText = slash === -1 ? String(maxBits) : text.slice(slash + 1);
   if (!/^\d{1,3}$/.test(bitsText)) return null;
   const bits = Number(bitsText);
   if (bits > maxBits) return null;
 
   // A mapped IPv6 block (::ffff:10.0.0.0/104) applies to the IPv4 addresses it maps.
-  if (address.kind() === 'ipv4' && text.slice(0, slash).includes(':')) return bits >= 96 ? [address, bits - 96] : null;
+  if (address.kind() === 'ipv4' && written6) return bits >= 96 ? [address, bits - 96] : null;
   return [address, bits];
 }
 
