@@ -16,7 +16,11 @@ export interface VerificationUse {
   scopes: readonly string[];
 }
 
-/** Distinct addresses kept per bucket; the rest are counted under `otherAddresses`, so one bucket cannot grow without bound. */
+/**
+ * Distinct addresses kept per bucket. Past this, addresses are turned into their networks at
+ * once (up to the same number of networks), and the rest count as `other`, so one bucket cannot
+ * grow without bound.
+ */
 export const maxAddressesPerBucket = 64;
 export const otherNetworks = 'other';
 
@@ -27,6 +31,8 @@ export interface MinuteBucket {
   codes: Map<VerifyCode, number>;
   /** Calls by source address; turned into /24 and /48 networks at flush, off the hot path. */
   addresses: Map<string, number>;
+  /** Networks of the addresses past `maxAddressesPerBucket`. */
+  overflowNetworks: Map<string, number>;
   otherAddresses: number;
   scopes: Map<string, number>;
 }
@@ -73,15 +79,12 @@ export class UsageBuffer {
     const key = `${use.tokenId} ${minute}`;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = { tokenId: use.tokenId, minute, codes: new Map(), addresses: new Map(), otherAddresses: 0, scopes: new Map() };
+      bucket = { tokenId: use.tokenId, minute, codes: new Map(), addresses: new Map(), overflowNetworks: new Map(), otherAddresses: 0, scopes: new Map() };
       this.buckets.set(key, bucket);
     }
     increment(bucket.codes, use.code);
 
-    if (use.ip !== null) {
-      if (bucket.addresses.has(use.ip) || bucket.addresses.size < maxAddressesPerBucket) increment(bucket.addresses, use.ip);
-      else bucket.otherAddresses += 1;
-    }
+    if (use.ip !== null) addAddress(bucket, use.ip);
 
     if (use.code === 'VALID') {
       for (const scope of use.scopes) increment(bucket.scopes, scope);
@@ -121,6 +124,7 @@ export class UsageBuffer {
       }
       for (const [code, count] of old.codes) increment(current.codes, code, count);
       for (const [address, count] of old.addresses) increment(current.addresses, address, count);
+      for (const [network, count] of old.overflowNetworks) increment(current.overflowNetworks, network, count);
       for (const [scope, count] of old.scopes) increment(current.scopes, scope, count);
       current.otherAddresses += old.otherAddresses;
     }
@@ -131,10 +135,21 @@ export class UsageBuffer {
   }
 }
 
-/** Returns the source networks of a bucket with their calls; addresses past the per-bucket bound count as `other`. */
+function addAddress(bucket: MinuteBucket, ip: string): void {
+  if (bucket.addresses.has(ip) || bucket.addresses.size < maxAddressesPerBucket) {
+    increment(bucket.addresses, ip);
+    return;
+  }
+  const network = sourceNetwork(ip) ?? otherNetworks;
+  if (bucket.overflowNetworks.has(network) || bucket.overflowNetworks.size < maxAddressesPerBucket) increment(bucket.overflowNetworks, network);
+  else bucket.otherAddresses += 1;
+}
+
+/** Returns the source networks of a bucket with their calls; addresses past both per-bucket bounds count as `other`. */
 export function networksOf(bucket: MinuteBucket): Map<string, number> {
   const networks = new Map<string, number>();
   for (const [address, count] of bucket.addresses) increment(networks, sourceNetwork(address) ?? otherNetworks, count);
+  for (const [network, count] of bucket.overflowNetworks) increment(networks, network, count);
   if (bucket.otherAddresses > 0) increment(networks, otherNetworks, bucket.otherAddresses);
   return networks;
 }
