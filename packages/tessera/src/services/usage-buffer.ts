@@ -31,8 +31,8 @@ export interface MinuteBucket {
   codes: Map<VerifyCode, number>;
   /** Calls by source address; turned into /24 and /48 networks at flush, off the hot path. */
   addresses: Map<string, number>;
-  /** Networks of the addresses past `maxAddressesPerBucket`. */
-  overflowNetworks: Map<string, number>;
+  /** Networks of the addresses past `maxAddressesPerBucket`; created when first needed, as most buckets never need it. */
+  overflowNetworks: Map<string, number> | null;
   otherAddresses: number;
   scopes: Map<string, number>;
 }
@@ -79,7 +79,7 @@ export class UsageBuffer {
     const key = `${use.tokenId} ${minute}`;
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      bucket = { tokenId: use.tokenId, minute, codes: new Map(), addresses: new Map(), overflowNetworks: new Map(), otherAddresses: 0, scopes: new Map() };
+      bucket = { tokenId: use.tokenId, minute, codes: new Map(), addresses: new Map(), overflowNetworks: null, otherAddresses: 0, scopes: new Map() };
       this.buckets.set(key, bucket);
     }
     increment(bucket.codes, use.code);
@@ -124,7 +124,10 @@ export class UsageBuffer {
       }
       for (const [code, count] of old.codes) increment(current.codes, code, count);
       for (const [address, count] of old.addresses) increment(current.addresses, address, count);
-      for (const [network, count] of old.overflowNetworks) increment(current.overflowNetworks, network, count);
+      if (old.overflowNetworks) {
+        current.overflowNetworks ??= new Map();
+        for (const [network, count] of old.overflowNetworks) increment(current.overflowNetworks, network, count);
+      }
       for (const [scope, count] of old.scopes) increment(current.scopes, scope, count);
       current.otherAddresses += old.otherAddresses;
     }
@@ -141,6 +144,7 @@ function addAddress(bucket: MinuteBucket, ip: string): void {
     return;
   }
   const network = sourceNetwork(ip) ?? otherNetworks;
+  bucket.overflowNetworks ??= new Map();
   if (bucket.overflowNetworks.has(network) || bucket.overflowNetworks.size < maxAddressesPerBucket) increment(bucket.overflowNetworks, network);
   else bucket.otherAddresses += 1;
 }
@@ -149,7 +153,7 @@ function addAddress(bucket: MinuteBucket, ip: string): void {
 export function networksOf(bucket: MinuteBucket): Map<string, number> {
   const networks = new Map<string, number>();
   for (const [address, count] of bucket.addresses) increment(networks, sourceNetwork(address) ?? otherNetworks, count);
-  for (const [network, count] of bucket.overflowNetworks) increment(networks, network, count);
+  for (const [network, count] of bucket.overflowNetworks ?? []) increment(networks, network, count);
   if (bucket.otherAddresses > 0) increment(networks, otherNetworks, bucket.otherAddresses);
   return networks;
 }

@@ -15,7 +15,7 @@ export interface UsageRecorderOptions {
   retention: UsageRetention;
 }
 
-export const defaultUsageOptions: UsageRecorderOptions = { flushIntervalMilliseconds: 5_000, maxPending: 100_000, retention: defaultRetention };
+export const defaultUsageOptions: UsageRecorderOptions = { flushIntervalMilliseconds: 5_000, maxPending: 50_000, retention: defaultRetention };
 
 /** Work that follows each written batch, off the hot path: anomaly detection. */
 export interface UsageAnalyser {
