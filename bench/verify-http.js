@@ -484,7 +484,6 @@ async function runNodes(mode) {
             },
           }
         : {
-            'one node': async (roundSeconds) => measureSide('one node', nodeA, urlA, await requestFor(urlA, limited), roundSeconds, connections),
             'two nodes': async (roundSeconds) => {
               const half = Math.max(1, Math.floor(connections / 2));
               const [a, b] = await Promise.all([
@@ -493,6 +492,7 @@ async function runNodes(mode) {
               ]);
               return { requests: a.requests + b.requests, rate: a.rate + b.rate, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), cpuPerRequest: NaN };
             },
+            'one node': async (roundSeconds) => measureSide('one node', nodeA, urlA, await requestFor(urlA, limited), roundSeconds, connections),
           };
     const names = Object.keys(sides);
     if (warmupSeconds > 0) for (const name of names) await sides[name](warmupSeconds);
@@ -516,6 +516,7 @@ async function runNodes(mode) {
     console.log('');
     console.log(`${names[0]} / ${names[1]} req/s per round: ${ratios.map((value) => formatNumber(value, 2)).join(', ')}; median ${formatNumber(ratio, 2)}`);
     if (mode === 'features') console.log(`aim >= 0.8 ${ratio >= 0.8 ? 'met' : 'missed'} (${formatNumber(ratio, 2)})`);
+    else console.log(`scaling ratio of two nodes to one: ${formatNumber(ratio, 2)} (2.00 would be linear)`);
   } finally {
     for (const child of children) if (child.connected) child.send('stop');
     await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : null)));
