@@ -37,7 +37,9 @@ async function main() {
   for (let round = 1; round <= rounds; round += 1) {
     const before = heapAfterCollection();
     let buffer = new UsageBuffer();
-    ids.forEach((id, index) => buffer.add({ tokenId: id, at, code: 'VALID', ip: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`, scopes: ['invoices:read'] }));
+    ids.forEach((id, index) =>
+      buffer.add({ tokenId: id, at, code: 'VALID', ip: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`, scopes: ['invoices:read'] }),
+    );
     const bufferBytes = heapAfterCollection() - before;
     if (buffer.size !== tokens) throw new Error('the buffer did not keep one entry per token');
     buffer = null;
@@ -46,7 +48,9 @@ async function main() {
     rows.push([String(round), formatNumber(bufferBytes / 2 ** 20, 1), formatNumber(bufferBytes / tokens)]);
   }
   printTable(['round', 'usage buffer MiB', 'bytes per token'], rows);
-  console.log(`\nmedian ${formatNumber(median(perToken))} bytes per active token; ${formatNumber((median(perToken) * tokens) / 2 ** 20, 1)} MiB at ${formatNumber(tokens)} tokens`);
+  console.log(
+    `\nmedian ${formatNumber(median(perToken))} bytes per active token; ${formatNumber((median(perToken) * tokens) / 2 ** 20, 1)} MiB at ${formatNumber(tokens)} tokens`,
+  );
 }
 
 await main();

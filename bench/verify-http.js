@@ -206,7 +206,11 @@ async function serveNode(role) {
 function startChild(role, extraArgs = []) {
   const profileDir = options['cpu-prof-dir'];
   const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', role, ...extraArgs], { env: cleanEnvironment(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', role, ...extraArgs], {
+    env: cleanEnvironment(),
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   child.on('exit', (code) => {
     if (code !== 0 && code !== null) console.error(`${role} server exited with code ${code}`);
   });
@@ -433,7 +437,12 @@ async function runNodes(mode) {
 
   const dataDir = await makeTempDir('nodes');
   const database = await createBenchDatabase();
-  const nodeArgs = ['--data-dir', dataDir, ...(database.url ? ['--database-url', database.url] : []), ...(options['redis-url'] ? ['--redis-url', options['redis-url']] : [])];
+  const nodeArgs = [
+    '--data-dir',
+    dataDir,
+    ...(database.url ? ['--database-url', database.url] : []),
+    ...(options['redis-url'] ? ['--redis-url', options['redis-url']] : []),
+  ];
   const children = [];
   const deadline = setTimeout(
     () => {
@@ -507,7 +516,9 @@ async function runNodes(mode) {
 
     const rows = [];
     for (const name of names) {
-      results.forEach((result, index) => rows.push([name, String(index + 1), formatNumber(result[name].rate), formatNumber(result[name].p50, 2), formatNumber(result[name].p99, 2)]));
+      results.forEach((result, index) =>
+        rows.push([name, String(index + 1), formatNumber(result[name].rate), formatNumber(result[name].p50, 2), formatNumber(result[name].p99, 2)]),
+      );
       rows.push([`**${name}**`, '**median**', `**${formatNumber(median(results.map((result) => result[name].rate)))}**`, '', '']);
     }
     printTable(['side', 'round', 'req/s', 'p50 ms', 'p99 ms'], rows);

@@ -111,7 +111,10 @@ describe.skipIf(!postgres.available)('two nodes on one PostgreSQL', () => {
   });
 
   test('servers log where limit counters live', () => {
-    const started = nodeA.logLines().map((line) => JSON.parse(line)).find((line) => line.msg === 'tessera listening');
+    const started = nodeA
+      .logLines()
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === 'tessera listening');
     expect(started.limitCounters).toBe('redis');
   });
 });
@@ -145,7 +148,8 @@ describeEachDatabase('usage across a crash', (target) => {
     const secret = rememberSecret(issued.body.secret);
     const id = issued.body.token.id;
     const verifyTimes = async (count: number) => {
-      for (let call = 0; call < count; call += 1) expect((await first.call('POST', '/v1/verify', { token: secret, ip: '203.0.113.8' })).body.code).toBe('VALID');
+      for (let call = 0; call < count; call += 1)
+        expect((await first.call('POST', '/v1/verify', { token: secret, ip: '203.0.113.8' })).body.code).toBe('VALID');
     };
 
     await verifyTimes(30);

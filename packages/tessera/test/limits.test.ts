@@ -155,7 +155,15 @@ describeEachDatabase('limits over HTTP', (target) => {
       [{ allowedNetworks: ['10.0.0.0/33'] }, /limits\.allowedNetworks\[0\].*not an address or CIDR block/],
       [{ allowedNetworks: ['example.com'] }, /limits\.allowedNetworks\[0\]/],
       [{ rateLimits: [{ limit: 0, windowSeconds: 1 }] }, /limit/],
-      [{ rateLimits: [{ limit: 5, windowSeconds: 1 }, { limit: 9, windowSeconds: 1 }] }, /same windowSeconds/],
+      [
+        {
+          rateLimits: [
+            { limit: 5, windowSeconds: 1 },
+            { limit: 9, windowSeconds: 1 },
+          ],
+        },
+        /same windowSeconds/,
+      ],
       [{ quota: { uses: 5, refill: 60 } }, /refill/],
     ];
     for (const [limits, message] of cases) {

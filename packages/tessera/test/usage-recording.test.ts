@@ -26,7 +26,11 @@ describeEachDatabase('usage recording', (target) => {
   afterAll(async () => installation?.close());
 
   async function issue(): Promise<{ id: string; secret: string }> {
-    const issued = await issueToken(installation.tessera.context, installation.operator, { keyspace: 'mail', name: 'sender', scopes: ['mail:send', 'mail:read'] });
+    const issued = await issueToken(installation.tessera.context, installation.operator, {
+      keyspace: 'mail',
+      name: 'sender',
+      scopes: ['mail:send', 'mail:read'],
+    });
     return { id: issued.token.id, secret: rememberSecret(issued.secret) };
   }
 
@@ -121,7 +125,11 @@ describeEachDatabase('usage recording', (target) => {
     const context = installation.tessera.context;
     const { logger } = createTestLogger(`usage-bound-${target.name}`);
     const metrics = new TesseraMetrics();
-    const recorder = new UsageRecorder(context.db, logger, clock, metrics, { flushIntervalMilliseconds: 3_600_000, maxPending: 3, retention: defaultRetention });
+    const recorder = new UsageRecorder(context.db, logger, clock, metrics, {
+      flushIntervalMilliseconds: 3_600_000,
+      maxPending: 3,
+      retention: defaultRetention,
+    });
     const tokens = await Promise.all(Array.from({ length: 10 }, () => issue()));
     const at = clock.now();
 
@@ -132,7 +140,9 @@ describeEachDatabase('usage recording', (target) => {
     await recorder.close();
     expect(recorder.queueDepth).toBe(0);
 
-    const written = await Promise.all(tokens.map((token) => findUsageCounts(context.db, { tokenId: token.id, step: 'minute', from: at - minute, to: at + minute })));
+    const written = await Promise.all(
+      tokens.map((token) => findUsageCounts(context.db, { tokenId: token.id, step: 'minute', from: at - minute, to: at + minute })),
+    );
     expect(written.map((rows) => rows.length)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
     expect((await metrics.registry.getSingleMetricAsString('tessera_usage_dropped_total')).split('\n').at(-1)).toBe('tessera_usage_dropped_total 1');
   });

@@ -150,7 +150,15 @@ function detectNewValues(
   for (const [value, calls] of seen) {
     if (known.has(value) || value === unknownNetwork) continue;
     if (report) {
-      findings.push({ kind, evidence: { [label]: value, calls, minute: new Date(activity.minute).toISOString(), [`known${label === 'network' ? 'Networks' : 'Scopes'}`]: [...known].slice(0, 20) } });
+      findings.push({
+        kind,
+        evidence: {
+          [label]: value,
+          calls,
+          minute: new Date(activity.minute).toISOString(),
+          [`known${label === 'network' ? 'Networks' : 'Scopes'}`]: [...known].slice(0, 20),
+        },
+      });
     }
     known.add(value);
   }

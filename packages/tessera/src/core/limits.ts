@@ -70,9 +70,7 @@ export interface WindowCounts {
 
 /** The outcome of consuming one use against the rate limits and quota of a token. */
 export type LimitDecision =
-  | { code: 'VALID' }
-  | { code: 'RATE_LIMITED'; retryAfterMilliseconds: number }
-  | { code: 'QUOTA_EXCEEDED'; retryAfterMilliseconds: number | null };
+  { code: 'VALID' } | { code: 'RATE_LIMITED'; retryAfterMilliseconds: number } | { code: 'QUOTA_EXCEEDED'; retryAfterMilliseconds: number | null };
 
 /**
  * Estimates the calls in the window of `windowMilliseconds` ending at `now` with a sliding window

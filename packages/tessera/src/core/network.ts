@@ -53,6 +53,7 @@ export function sourceNetwork(address: string | null): string | null {
   const parsed = parseAddress(address);
   if (parsed === null) return null;
   const bits = parsed.kind() === 'ipv4' ? 24 : 48;
-  const base = parsed.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${parsed.toString()}/24`) : ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/48`);
+  const base =
+    parsed.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(`${parsed.toString()}/24`) : ipaddr.IPv6.networkAddressFromCIDR(`${parsed.toString()}/48`);
   return `${base.toString()}/${bits}`;
 }

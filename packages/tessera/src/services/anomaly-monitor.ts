@@ -80,7 +80,8 @@ export class AnomalyMonitor implements UsageAnalyser {
     const response = chooseResponse(state, findings, policy);
     let raised = 0;
     for (const finding of findings) {
-      if (await this.raise({ subject: token.id, keyspace: token.keyspace_name, target: { type: 'token', id: token.id } }, finding, response, policy, now)) raised += 1;
+      if (await this.raise({ subject: token.id, keyspace: token.keyspace_name, target: { type: 'token', id: token.id } }, finding, response, policy, now))
+        raised += 1;
     }
     if (raised === 0 || response === 'alert') return;
 

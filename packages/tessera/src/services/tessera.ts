@@ -85,7 +85,6 @@ export class Tessera {
   }
 }
 
-
 async function prepareSqliteDirectory(dataDir: string, create: boolean): Promise<void> {
   if (create) {
     await mkdir(dataDir, { recursive: true, mode: 0o700 });

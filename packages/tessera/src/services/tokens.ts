@@ -275,7 +275,10 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     const state = effectiveState(current.state as TokenState, current.expires_at, now);
     if (state === transition.to) throw new TesseraError('CONFLICT', `token '${id}' is already ${state}`);
     if (!transition.from.includes(state)) {
-      throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${pastParticiples[change]}; ${change} applies to ${transition.from.join(', ')} tokens`);
+      throw new TesseraError(
+        'CONFLICT',
+        `token '${id}' is ${state}, so it cannot be ${pastParticiples[change]}; ${change} applies to ${transition.from.join(', ')} tokens`,
+      );
     }
 
     const maskedReason = maskTokensInText(reason);

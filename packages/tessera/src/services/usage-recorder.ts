@@ -96,7 +96,10 @@ export class UsageRecorder {
       // Kept for the next flush, unless the buffer is already at its bound.
       const kept = this.buffer.size < this.options.maxPending;
       if (kept) this.buffer.restore(batch);
-      this.logger.error({ err: error, buckets: batch.buckets.length, kept }, kept ? 'failed to write usage; retrying at the next flush' : 'failed to write usage; it is dropped');
+      this.logger.error(
+        { err: error, buckets: batch.buckets.length, kept },
+        kept ? 'failed to write usage; retrying at the next flush' : 'failed to write usage; it is dropped',
+      );
       return;
     } finally {
       stopTimer();

@@ -9,7 +9,9 @@ const sparkBlocks = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 /** Draws one block per bucket, scaled to the busiest bucket; an empty bucket is a space. */
 export function sparkline(values: readonly number[]): string {
   const max = Math.max(0, ...values);
-  return values.map((value) => (value === 0 || max === 0 ? ' ' : sparkBlocks[Math.min(sparkBlocks.length - 1, Math.floor((value / max) * sparkBlocks.length))])).join('');
+  return values
+    .map((value) => (value === 0 || max === 0 ? ' ' : sparkBlocks[Math.min(sparkBlocks.length - 1, Math.floor((value / max) * sparkBlocks.length))]))
+    .join('');
 }
 
 function sumBy(usage: TokenUsage, dimension: 'codes' | 'networks' | 'scopes'): [string, number][] {
