@@ -9,7 +9,7 @@ import { describeEachDatabase } from './support/fixtures.js';
 const redisUrl = process.env['TESSERA_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const postgres = databaseTargets.find((target) => target.name === 'postgres')!;
 
-/** A client of one server process with the admin token. */
+/** Returns a function that calls one server process with the admin token. */
 function clientOf(server: ServeProcess, adminToken: string) {
   return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> => {
     const response = await fetch(`${server.url}${path}`, {
@@ -105,8 +105,8 @@ describe.skipIf(!postgres.available)('two nodes on one PostgreSQL', () => {
 
     expect(codes.filter((code) => code !== 'VALID' && code !== 'RATE_LIMITED')).toEqual([]);
     expect(admitted).toBeGreaterThanOrEqual(limit);
-    // The sliding window admits up to limit × (fraction of the next window reached) more when a
-    // burst crosses a window boundary; each node counting alone would admit 2 × limit.
+    // A burst that crosses a window boundary may get up to limit × (share of the next window
+    // reached) more. Two nodes that each counted alone would admit 2 × limit.
     expect(admitted).toBeLessThanOrEqual(limit * 1.5);
   });
 

@@ -12,7 +12,7 @@ function ipv4ToNumber(address: string): number {
   return address.split('.').reduce((value, octet) => value * 256 + Number(octet), 0);
 }
 
-/** The reference test: the first `bits` bits of both addresses are equal. */
+/** Compares the first `bits` bits of two addresses: the reference the allowlist is checked against. */
 function sameIpv4Prefix(a: string, b: string, bits: number): boolean {
   if (bits === 0) return true;
   const shift = 2 ** (32 - bits);

@@ -7,7 +7,7 @@ export interface AnomalyFinding {
   evidence: Record<string, unknown>;
 }
 
-/** What the detectors remember of one token between usage batches. */
+/** The detectors' memory of one token between usage batches. */
 export interface TokenProfile {
   /** Start of the first minute the token was seen in; learning runs from here. */
   firstSeenAt: number | null;
@@ -88,8 +88,8 @@ function retiredTokenFinding(activity: TokenMinuteActivity, facts: TokenFacts): 
 
 /**
  * Runs the token detectors over a token's new minutes, oldest first, and updates its profile.
- * During the learning period the spike, network and scope detectors only record what they see;
- * a revoked, expired or rotated-out token presented is reported at once, learning or not.
+ * During the learning period the spike, network and scope detectors only record what they find.
+ * A revoked, expired or rotated-out token presented is reported at once, learning or not.
  */
 export function detectTokenAnomalies(
   profile: TokenProfile,

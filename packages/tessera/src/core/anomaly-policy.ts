@@ -51,15 +51,15 @@ export type AnomalyPolicyInput = Partial<Omit<AnomalyPolicy, 'rateSpike' | 'newN
 
 /** Fills the settings a keyspace policy leaves out with the defaults, detector by detector. */
 export function resolveAnomalyPolicy(input: AnomalyPolicyInput | undefined): AnomalyPolicy {
-  const given = input ?? {};
+  const settings = input ?? {};
   return {
     ...defaultAnomalyPolicy,
-    ...given,
-    rateSpike: { ...defaultAnomalyPolicy.rateSpike, ...given.rateSpike },
-    newNetwork: { ...defaultAnomalyPolicy.newNetwork, ...given.newNetwork },
-    retiredToken: { ...defaultAnomalyPolicy.retiredToken, ...given.retiredToken },
-    failureBurst: { ...defaultAnomalyPolicy.failureBurst, ...given.failureBurst },
-    newScope: { ...defaultAnomalyPolicy.newScope, ...given.newScope },
+    ...settings,
+    rateSpike: { ...defaultAnomalyPolicy.rateSpike, ...settings.rateSpike },
+    newNetwork: { ...defaultAnomalyPolicy.newNetwork, ...settings.newNetwork },
+    retiredToken: { ...defaultAnomalyPolicy.retiredToken, ...settings.retiredToken },
+    failureBurst: { ...defaultAnomalyPolicy.failureBurst, ...settings.failureBurst },
+    newScope: { ...defaultAnomalyPolicy.newScope, ...settings.newScope },
   };
 }
 

@@ -75,9 +75,9 @@ export type LimitDecision =
 /**
  * Estimates the calls in the window of `windowMilliseconds` ending at `now` with a sliding window
  * counter: the previous fixed window's count weighted by how much of it the sliding window still
- * covers, plus the current one's. It assumes the previous window's calls were spread evenly, so a
- * burst at the very end of one window followed by calls early in the next can exceed the limit
- * within one window span, by at most the limit times the fraction of the window that has passed.
+ * covers, plus the current one's. It assumes the previous window's calls were spread evenly. So a
+ * burst at the very end of one window, followed by calls early in the next, can exceed the limit
+ * within one window span. The excess is at most the limit times the share of the window passed.
  */
 export function slidingWindowEstimate(counts: WindowCounts, windowMilliseconds: number, now: number): number {
   const elapsed = (now % windowMilliseconds) / windowMilliseconds;
@@ -117,7 +117,7 @@ export function quotaRetryAfter(quota: Quota, now: number): number | null {
 
 /**
  * Decides one use from the counts read: every rate limit must have room and the quota a use
- * left. The caller counts the use only when the answer is VALID, so rejected calls use nothing.
+ * left. The caller counts the use only when the decision is VALID, so rejected calls use nothing.
  */
 export function decideLimits(limits: EffectiveLimits, rateCounts: readonly WindowCounts[], quotaUsed: number, now: number): LimitDecision {
   let retryAfter = 0;

@@ -36,7 +36,7 @@ export function parseNetwork(text: string): Network | null {
   return [address, bits];
 }
 
-/** Whether `address` lies in any of `networks`; an unparsable address is in none of them. */
+/** Returns whether `address` lies in any of `networks`. An unparsable address lies in none. */
 export function isAddressAllowed(address: string | null, networks: readonly Network[]): boolean {
   if (address === null) return false;
   const parsed = parseAddress(address);

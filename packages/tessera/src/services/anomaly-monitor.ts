@@ -34,7 +34,7 @@ export const maxProfiles = 100_000;
  * once per subject, kind and period (an audit entry `token.anomaly` with its evidence), and
  * applies the keyspace policy's response. Profiles are seeded from the stored day counters, so a
  * restart keeps known networks, scopes and the learning start, but the rate baseline starts again.
- * TODO: each node sees only its own traffic, so a spike split evenly across N nodes must reach N times the threshold.
+ * TODO: each node detects on its own traffic only, so a spike split evenly across N nodes must reach N times the threshold.
  */
 export class AnomalyMonitor implements UsageAnalyser {
   private readonly profiles = new LRUCache<string, TokenProfile>({ max: maxProfiles });

@@ -4,7 +4,7 @@ import type { VerifyCode } from '../core/verification.js';
 import type { UsageCountRow, UsageStep } from '../store/schema.js';
 import type { LastUse } from '../store/token-repository.js';
 
-/** One verification as the usage recorder sees it. */
+/** One verification, as the usage recorder records it. */
 export interface VerificationUse {
   /** Null when the token was malformed or unknown. */
   tokenId: string | null;

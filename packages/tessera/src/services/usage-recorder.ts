@@ -94,11 +94,11 @@ export class UsageRecorder {
       });
     } catch (error) {
       // Kept for the next flush, unless the buffer is already at its bound.
-      const kept = this.buffer.size < this.options.maxPending;
-      if (kept) this.buffer.restore(batch);
+      const retried = this.buffer.size < this.options.maxPending;
+      if (retried) this.buffer.restore(batch);
       this.logger.error(
-        { err: error, buckets: batch.buckets.length, kept },
-        kept ? 'failed to write usage; retrying at the next flush' : 'failed to write usage; it is dropped',
+        { err: error, buckets: batch.buckets.length, retried },
+        retried ? 'failed to write usage; retrying at the next flush' : 'failed to write usage; it is dropped',
       );
       return;
     } finally {
