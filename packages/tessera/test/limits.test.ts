@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decideLimits, rateLimitRetryAfter, slidingWindowEstimate, type EffectiveLimits } from '../src/core/limits.js';
+import { TesseraError } from '../src/core/errors.js';
+import { localOperator } from '../src/services/actor.js';
+import { initialise } from '../src/services/bootstrap.js';
+import { createKeyspace } from '../src/services/keyspaces.js';
 import { InProcessCounters } from '../src/services/limit-counters.js';
-import { rememberSecret } from './support/artifacts.js';
+import { Tessera } from '../src/services/tessera.js';
+import { issueToken } from '../src/services/tokens.js';
+import { verifyToken } from '../src/services/verifier.js';
+import { createTestLogger, rememberSecret } from './support/artifacts.js';
 import { FakeClock } from './support/fake-clock.js';
+import { databaseTargets } from './support/databases.js';
 import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
 
 const windowStart = Date.parse('2026-01-15T12:00:00Z');
@@ -177,5 +185,33 @@ describeEachDatabase('limits over HTTP', (target) => {
     });
     expect(keyspace.status).toBe(400);
     expect(keyspace.body.error.message).toMatch(/policy\.anomaly\.rateSpike\.factor: must be greater than 1/);
+  });
+});
+
+describe('limits in Redis', () => {
+  test('unreachable Redis fails closed with 503', async () => {
+    const database = await databaseTargets[0]!.create();
+    // Port 1 on loopback has no listener, so every connection attempt is refused at once.
+    const tessera = await Tessera.open({
+      dataDir: database.dataDir,
+      create: true,
+      redisUrl: 'redis://127.0.0.1:1',
+      logger: createTestLogger('redis-down').logger,
+    });
+    try {
+      const operator = localOperator();
+      rememberSecret((await initialise(tessera.context, operator)).secret);
+      await createKeyspace(tessera.context, operator, { name: 'maps', prefix: 'maps', policy: { limits: { rateLimits: [{ limit: 5, windowSeconds: 1 }] } } });
+      const issued = await issueToken(tessera.context, operator, { keyspace: 'maps', name: 'tiles', scopes: [] });
+      const failure = await verifyToken(tessera.context, { token: rememberSecret(issued.secret) }, { keyspaces: null, adminKeyspace: true }).catch(
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(TesseraError);
+      expect((failure as TesseraError).status).toBe(503);
+      expect((failure as Error).message).toMatch(/Redis are unreachable; check REDIS_URL/);
+    } finally {
+      await tessera.close();
+      await database.drop();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { quotaPeriod, quotaRetryAfter, rateLimitRetryAfter, windowIndex, type EffectiveLimits, type LimitDecision } from '../core/limits.js';
+import { TesseraError } from '../core/errors.js';
 import type { LimitCounters } from './limit-counters.js';
 
 /**
@@ -91,15 +92,21 @@ export class RedisCounters implements LimitCounters {
     const quota = limits.quota;
     keys.push(quota ? `${base}:q${quota.refillSeconds ?? 0}:${quotaPeriod(quota, now)}` : `${base}:q`);
 
-    const reply = await this.redis.tesseraConsume(
-      keys.length,
-      ...keys,
-      now,
-      limits.rateLimits.length,
-      ...rateArguments,
-      quota ? quota.uses : -1,
-      quota?.refillSeconds ? quota.refillSeconds * 1000 : 0,
-    );
+    let reply: ConsumeReply;
+    try {
+      reply = await this.redis.tesseraConsume(
+        keys.length,
+        ...keys,
+        now,
+        limits.rateLimits.length,
+        ...rateArguments,
+        quota ? quota.uses : -1,
+        quota?.refillSeconds ? quota.refillSeconds * 1000 : 0,
+      );
+    } catch (error) {
+      // Fails closed: a token with limits is not admitted while its counters cannot be checked.
+      throw new TesseraError('UNAVAILABLE', 'the rate-limit and quota counters in Redis are unreachable; check REDIS_URL and retry', { cause: error });
+    }
 
     if (reply[0] === 0) return { code: 'VALID' };
     if (reply[0] === 2) return { code: 'QUOTA_EXCEEDED', retryAfterMilliseconds: quota ? quotaRetryAfter(quota, now) : null };
