@@ -1,3 +1,4 @@
+import type { TokenLimits } from '../core/limits.js';
 import type { GlobalOptions } from './settings.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
@@ -18,6 +19,8 @@ export interface TesseraClient {
   changeTokenState(id: string, change: 'revoke' | 'disable' | 'enable', reason: string | null): Promise<Token>;
   verifyToken(request: VerifyRequest): Promise<VerifyResult>;
   getUsage(id: string, query: UsageQueryInput): Promise<TokenUsage>;
+  /** Replaces a token's own limits; null returns it to its keyspace policy's. */
+  setTokenLimits(id: string, limits: TokenLimits | null): Promise<Token>;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import { exportAuditEntries, verifyAuditChain } from '../services/audit-log.js';
 import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
 import type { Tessera } from '../services/tessera.js';
 import { rotateToken } from '../services/rotation.js';
-import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
+import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails } from '../services/tokens.js';
 import { getTokenUsage } from '../services/usage.js';
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
@@ -27,6 +27,7 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     changeTokenState: (id, change, reason) => changeTokenState(context, operator, id, change, reason),
     verifyToken: (request) => verifyToken(context, request, everyKeyspace),
     getUsage: (id, query) => getTokenUsage(context, operator, id, query),
+    setTokenLimits: (id, limits) => updateTokenDetails(context, operator, id, { limits }),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
     close: () => tessera.close(),

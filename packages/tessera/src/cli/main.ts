@@ -7,6 +7,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerLimitCommands } from './commands/limits.js';
 import { registerUsageCommands } from './commands/usage.js';
 import { createLocalClient } from './local-client.js';
 import { createRemoteClient } from './remote-client.js';
@@ -97,6 +98,7 @@ export function createProgram(): Command {
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
   registerUsageCommands(program, withClient);
+  registerLimitCommands(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();
