@@ -182,5 +182,13 @@ describeEachDatabase('anomaly detection', (target) => {
     const kinds = new Set(rows.map((row) => (JSON.parse(row.details) as { kind: string }).kind));
     expect(kinds).toEqual(new Set(['rate_spike', 'new_network', 'retired_token_presented', 'failed_verification_burst', 'new_scope']));
     for (const row of rows) expect(row.details).not.toMatch(/w\d+_[0-9A-Za-z]{20,}/);
+
+    const events = await context.db.selectFrom('events').selectAll().where('type', '=', 'token.anomaly').orderBy('seq').execute();
+    expect(events).toHaveLength(rows.length);
+    const burst = events.find((event) => event.subject_type === 'address')!;
+    expect(burst.subject_id).toBe('192.0.2.201');
+    expect(JSON.parse(burst.data)).toMatchObject({ kind: 'failed_verification_burst', evidence: { failures: 31 }, response: 'alert' });
+    const spike = events.map((event) => JSON.parse(event.data)).find((data) => data.kind === 'rate_spike');
+    expect(spike.evidence.callsInMinute).toBe(200);
   });
 });

@@ -23,6 +23,7 @@ const routes: [string, boolean][] = [
   ['get /v1/audit', true],
   ['get /v1/audit/verify', true],
   ['get /v1/audit/export', true],
+  ['get /v1/events', true],
   ['get /v1/usage/{id}', true],
   ['get /metrics', true],
   ['get /healthz', false],

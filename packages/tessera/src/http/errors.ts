@@ -154,8 +154,9 @@ const fastifyCodes: Record<string, { code: ErrorCode; message: string }> = {
 
 // Messages may quote what the client sent, such as a field name or an id, and that may be a token
 // pasted in the wrong place. So every token-shaped string is replaced by its hint before sending.
-function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.status(status).send({ error: { code, message: redactTokens(message) } });
+function sendError(reply: FastifyReply, status: number, code: string, message: string, field?: string): FastifyReply {
+  const error = field === undefined ? { code, message: redactTokens(message) } : { code, message: redactTokens(message), field: redactTokens(field) };
+  return reply.status(status).send({ error });
 }
 
 /**
@@ -165,14 +166,14 @@ function sendError(reply: FastifyReply, status: number, code: string, message: s
 export function handleError(error: FastifyError | TesseraError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof TesseraError) {
     if (error.status >= 500) request.log.error({ err: error }, 'request failed');
-    return sendError(reply, error.status, error.code, error.message);
+    return sendError(reply, error.status, error.code, error.message, error.field);
   }
 
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const first = fastifyError.validation[0] as ValidationIssue | undefined;
-    const described = first ? describeValidationIssue(fastifyError.validationContext, first) : { message: 'request is invalid' };
-    return sendError(reply, 400, 'VALIDATION_FAILED', described.message);
+    const described = first ? describeValidationIssue(fastifyError.validationContext, first) : { message: 'request is invalid', field: undefined };
+    return sendError(reply, 400, 'VALIDATION_FAILED', described.message, described.field);
   }
 
   const known = fastifyError.code ? fastifyCodes[fastifyError.code] : undefined;

@@ -101,7 +101,15 @@ export const errorSchema = {
   type: 'object',
   required: ['error'],
   properties: {
-    error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        field: { type: 'string', description: 'the request field at fault, where there is one' },
+      },
+    },
   },
 } as const;
 
@@ -164,6 +172,21 @@ export const auditEntrySchema = {
     details: { type: 'object', additionalProperties: true },
     prevHash: { type: 'string' },
     hash: { type: 'string' },
+  },
+} as const;
+
+export const eventSchema = {
+  $id: 'Event',
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' },
+    id: { type: 'string', description: 'stable id; a receiver deduplicates by it' },
+    type: { type: 'string', description: 'e.g. token.created, token.rotated, token.revoked' },
+    occurredAt: isoTime,
+    subject: { type: 'object', properties: { type: nullableString, id: nullableString } },
+    keyspace: nullableString,
+    actorId: nullableString,
+    data: { type: 'object', additionalProperties: true },
   },
 } as const;
 

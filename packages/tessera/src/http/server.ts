@@ -15,7 +15,11 @@ import { tokenRoutes } from './routes/tokens.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { usageRoutes } from './routes/usage.js';
 import { verifyRoutes } from './routes/verify.js';
-import { auditEntrySchema, keyspaceSchema, tokenSchema } from './schemas.js';
+import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
+import { eventRoutes } from './routes/events.js';
+
+// Components that routes refer to by $ref, registered with both the validator and the OpenAPI document.
+const sharedSchemas = [keyspaceSchema, tokenSchema, auditEntrySchema, eventSchema];
 
 export const bodyLimitBytes = 1024 * 1024;
 
@@ -29,7 +33,7 @@ function createValidators() {
   const queryValidator = new Ajv({ ...options, coerceTypes: true });
   for (const validator of [bodyValidator, queryValidator]) {
     addFormats.default(validator, ['date-time', 'ipv4', 'ipv6']);
-    for (const schema of [keyspaceSchema, tokenSchema, auditEntrySchema]) validator.addSchema(schema);
+    for (const schema of sharedSchemas) validator.addSchema(schema);
   }
   return { bodyValidator, queryValidator };
 }
@@ -55,7 +59,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
 
   const { bodyValidator, queryValidator } = createValidators();
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyValidator : queryValidator).compile(schema));
-  for (const schema of [keyspaceSchema, tokenSchema, auditEntrySchema]) app.addSchema(schema);
+  for (const schema of sharedSchemas) app.addSchema(schema);
 
   app.decorateRequest('actor', null);
   app.decorateRequest('holder', null);
@@ -88,6 +92,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   tokenRoutes(app, context);
   verifyRoutes(app, context);
   auditRoutes(app, context);
+  eventRoutes(app, context);
   usageRoutes(app, context);
   metricsRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

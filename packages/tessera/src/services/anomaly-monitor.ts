@@ -17,6 +17,7 @@ import { findTokensForAnalysis, insertAnomalyOnce, type TokenForAnalysis } from 
 import { findUsageHistory } from '../store/usage-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
+import { eventAbout } from './events.js';
 import type { ServiceContext } from './context.js';
 import { rotateToken } from './rotation.js';
 import { changeTokenState } from './tokens.js';
@@ -31,8 +32,8 @@ export const maxProfiles = 100_000;
 
 /**
  * Runs the anomaly detectors after each usage flush, off the hot path, records each finding
- * once per subject, kind and period (an audit entry `token.anomaly` with its evidence), and
- * applies the keyspace policy's response. Profiles are seeded from the stored day counters, so a
+ * once per subject, kind and period (an audit entry and an outbox event `token.anomaly`, with
+ * data {kind, evidence, response}), and applies the keyspace policy's response. Profiles are seeded from the stored day counters, so a
  * restart keeps known networks, scopes and the learning start, but the rate baseline starts again.
  * TODO: each node detects on its own traffic only, so a spike split evenly across N nodes must reach N times the threshold.
  */
@@ -118,16 +119,20 @@ export class AnomalyMonitor implements UsageAnalyser {
         response,
       });
       if (!inserted) return { result: false, audit: [] };
-      return {
-        result: true,
-        audit: {
-          action: 'token.anomaly',
-          target: subject.target ?? undefined,
-          keyspace: subject.keyspace,
-          outcome: 'success',
-          details: { kind: finding.kind, evidence: finding.evidence, response },
-        },
+      const audit = {
+        action: 'token.anomaly',
+        target: subject.target ?? undefined,
+        keyspace: subject.keyspace,
+        outcome: 'success' as const,
+        details: { kind: finding.kind, evidence: finding.evidence, response },
       };
+      // A burst of failures from an address names no token, so the address is the event's subject.
+      const event = eventAbout(
+        { target: subject.target ?? { type: 'address', id: subject.subject }, keyspace: subject.keyspace },
+        'token.anomaly',
+        audit.details,
+      );
+      return { result: true, audit, events: [event] };
     });
     if (raised) {
       this.context.metrics.anomalies.inc({ kind: finding.kind });

@@ -4,9 +4,8 @@ import type { AuditRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { requirePermission, requireUnlimited, visibleKeyspaces } from './authorization.js';
 import type { ServiceContext } from './context.js';
-import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { decodeSeqCursor, encodeCursor, pageSize } from './pagination.js';
 import { toAuditEntry, type AuditEntry, type Page } from './views.js';
-import { validationError } from '../core/errors.js';
 
 export interface AuditListInput {
   action?: string | undefined;
@@ -21,11 +20,7 @@ export interface AuditListInput {
 export async function listAuditEntries(context: ServiceContext, actor: Actor, input: AuditListInput): Promise<Page<AuditEntry>> {
   await requirePermission(context, actor, { scope: 'audit:read', action: 'audit.list' });
   const limit = pageSize(input.limit);
-  const cursor = decodeCursor(input.cursor);
-  // Digits only: Number() also reads "1e21", which PostgreSQL rejects as a bigint.
-  if (cursor !== undefined && !/^\d{1,15}$/.test(cursor))
-    throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
-  const fromSeq = cursor === undefined ? undefined : Number(cursor);
+  const fromSeq = decodeSeqCursor(input.cursor);
 
   const order = input.order ?? 'desc';
   const keyspaces = visibleKeyspaces(actor) ?? undefined;

@@ -5,6 +5,7 @@ import type { Executor, Schema } from '../store/schema.js';
 import type { Transaction } from 'kysely';
 import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
+import { appendEvents, type EventRecord } from './events.js';
 
 export interface AuditRecord {
   action: string;
@@ -60,21 +61,29 @@ async function appendAuditEntry(
   return { last_seq: content.seq, last_hash: hash };
 }
 
+/** What a change returns: its result, the audit entries to append, and the events to put in the outbox. */
+export interface ChangeOutcome<T> {
+  result: T;
+  audit: AuditRecord | AuditRecord[];
+  events?: EventRecord[] | undefined;
+}
+
 /**
- * Runs a change and its audit entry in one transaction, so an action is never recorded without
- * happening or done without being recorded. `change` returns the result and the entries to write.
+ * Runs a change, its audit entries and its events in one transaction, so an action is never
+ * recorded without happening or done without being recorded, and no event is lost or invented.
  */
 export async function auditedChange<T>(
   context: ServiceContext,
   actor: Actor,
-  change: (transaction: Transaction<Schema>, now: number) => Promise<{ result: T; audit: AuditRecord | AuditRecord[] }>,
+  change: (transaction: Transaction<Schema>, now: number) => Promise<ChangeOutcome<T>>,
 ): Promise<T> {
   return context.db.transaction().execute(async (transaction) => {
     let head: { last_seq: number; last_hash: string } = await lockAuditHead(transaction, context.clock.now());
     // Read after the lock, so that entry times follow their sequence numbers when changes queue.
     const now = context.clock.now();
-    const { result, audit } = await change(transaction, now);
+    const { result, audit, events } = await change(transaction, now);
     for (const record of Array.isArray(audit) ? audit : [audit]) head = await appendAuditEntry(transaction, head, actor, record, now);
+    await appendEvents(transaction, actor, events ?? [], now);
     return result;
   });
 }

@@ -9,6 +9,7 @@ import type { Actor } from './actor.js';
 import type { ServiceContext } from './context.js';
 import { newTokenRow, type IssuedToken } from './tokens.js';
 import { auditedChange, type AuditRecord } from './audit-trail.js';
+import { eventAbout } from './events.js';
 import { adminKeyspaceName, toToken } from './views.js';
 
 export const adminPrefix = 'tessera_admin';
@@ -85,6 +86,7 @@ export async function initialise(context: ServiceContext, operator: Actor): Prom
       details: { keyspace: adminKeyspaceName, name: row.name, hint: row.hint },
     });
 
-    return { result: { secret, token: toToken({ ...row, keyspace_name: adminKeyspaceName }, now) }, audit };
+    const events = audit.map((record) => eventAbout(record, record.action === 'token.create' ? 'token.created' : 'keyspace.created', record.details ?? {}));
+    return { result: { secret, token: toToken({ ...row, keyspace_name: adminKeyspaceName }, now) }, audit, events };
   });
 }

@@ -9,6 +9,7 @@ import { findKeyspaceByName, findKeyspaceByPrefix, insertKeyspace, listKeyspaces
 import type { KeyspaceRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
+import { eventAbout } from './events.js';
 import { requirePermission, visibleKeyspaces } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
@@ -68,16 +69,14 @@ export async function createKeyspace(context: ServiceContext, actor: Actor, inpu
       created_by: actor.id,
     };
     await insertKeyspace(transaction, row);
-    return {
-      result: toKeyspace(row),
-      audit: {
-        action: 'keyspace.create',
-        target: { type: 'keyspace', id: row.id },
-        keyspace: row.name,
-        outcome: 'success',
-        details: { name: row.name, prefix: row.prefix },
-      },
-    };
+    const audit = {
+      action: 'keyspace.create',
+      target: { type: 'keyspace', id: row.id },
+      keyspace: row.name,
+      outcome: 'success',
+      details: { name: row.name, prefix: row.prefix },
+    } as const;
+    return { result: toKeyspace(row), audit, events: [eventAbout(audit, 'keyspace.created', audit.details)] };
   });
 }
 

@@ -22,3 +22,12 @@ export function pageSize(limit: number | undefined): number {
   if (!Number.isInteger(limit) || limit < 1 || limit > maxPageSize) throw validationError('limit', `must be an integer from 1 to ${maxPageSize}`);
   return limit;
 }
+
+/** Reads a cursor that carries a sequence number, as the audit log and the event outbox page by. */
+export function decodeSeqCursor(cursor: string | undefined): number | undefined {
+  const key = decodeCursor(cursor);
+  if (key === undefined) return undefined;
+  // Digits only: Number() also reads "1e21", which PostgreSQL rejects as a bigint.
+  if (!/^\d{1,15}$/.test(key)) throw validationError('cursor', 'not a cursor from a previous page; pass nextCursor unchanged or omit it');
+  return Number(key);
+}

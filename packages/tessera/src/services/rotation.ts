@@ -8,10 +8,11 @@ import { findKeyspaceByName } from '../store/keyspace-repository.js';
 import type { Schema, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, updateToken } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
-import { auditedChange, recordAudit, type AuditRecord } from './audit-trail.js';
+import { auditedChange, recordAudit, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
+import { eventAbout } from './events.js';
 import type { ServiceContext } from './context.js';
 import { forgetAfterCommit, loadVisibleToken, newTokenRow, notFound, requireKeyspace, type IssuedToken } from './tokens.js';
-import { toToken, type Token } from './views.js';
+import { isoOrNull, toToken, type Token } from './views.js';
 
 export interface RotateTokenInput {
   /** How long the predecessor keeps verifying; defaults to the keyspace policy's grace period. */
@@ -33,7 +34,7 @@ async function rotateWithin(
   now: number,
   id: string,
   input: RotateTokenInput,
-): Promise<{ result: RotatedToken; audit: AuditRecord }> {
+): Promise<ChangeOutcome<RotatedToken> & { audit: AuditRecord }> {
   const predecessor = await findTokenById(transaction, id);
   if (!predecessor) throw notFound(id);
   const keyspace = await findKeyspaceByName(transaction, predecessor.keyspace_name);
@@ -70,19 +71,29 @@ async function rotateWithin(
   await updateToken(transaction, predecessor.id, predecessorChanges);
   context.cache.delete(predecessor.hash);
 
+  const audit: AuditRecord = {
+    action: 'token.rotate',
+    target: { type: 'token', id: predecessor.id },
+    keyspace: keyspace.name,
+    outcome: 'success',
+    details: { successorId: successor.id, hint: successor.hint, gracePeriodSeconds: graceSeconds },
+  };
   return {
     result: {
       secret,
       token: toToken({ ...successor, keyspace_name: keyspace.name }, now),
       predecessor: toToken({ ...predecessor, ...predecessorChanges }, now),
     },
-    audit: {
-      action: 'token.rotate',
-      target: { type: 'token', id: predecessor.id },
-      keyspace: keyspace.name,
-      outcome: 'success',
-      details: { successorId: successor.id, hint: successor.hint, gracePeriodSeconds: graceSeconds },
-    },
+    audit,
+    events: [
+      eventAbout(audit, 'token.rotated', {
+        successorId: successor.id,
+        predecessorHint: predecessor.hint,
+        hint: successor.hint,
+        gracePeriodSeconds: graceSeconds,
+        predecessorExpiresAt: isoOrNull(predecessorExpiry),
+      }),
+    ],
   };
 }
 
@@ -132,8 +143,8 @@ export async function selfRotateToken(
   }
 
   const rotated = auditedChange(context, actor, async (transaction, now) => {
-    const { result, audit } = await rotateWithin(context, transaction, now, presented.id, input);
-    return { result, audit: { ...audit, action: 'token.self_rotate' } };
+    const outcome = await rotateWithin(context, transaction, now, presented.id, input);
+    return { ...outcome, audit: { ...outcome.audit, action: 'token.self_rotate' } };
   });
   return forgetAfterCommit(context, presented.hash, rotated);
 }

@@ -11,11 +11,12 @@ import type { KeyspaceRow, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
+import { eventAbout } from './events.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
-import { adminKeyspaceName, toToken, type Page, type Token } from './views.js';
+import { adminKeyspaceName, isoOrNull, toToken, type Page, type Token } from './views.js';
 
 export interface IssueTokenInput extends ExpiryRequest {
   keyspace: string;
@@ -104,15 +105,17 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
     await insertToken(transaction, row);
     context.cache.delete(row.hash);
 
+    const audit = {
+      action: 'token.create',
+      target: { type: 'token', id: row.id },
+      keyspace: keyspace.name,
+      outcome: 'success',
+      details: { keyspace: keyspace.name, name: row.name, hint: row.hint },
+    } as const;
     return {
       result: { secret, token: toToken({ ...row, keyspace_name: keyspace.name }, now) },
-      audit: {
-        action: 'token.create',
-        target: { type: 'token', id: row.id },
-        keyspace: keyspace.name,
-        outcome: 'success',
-        details: { keyspace: keyspace.name, name: row.name, hint: row.hint },
-      },
+      audit,
+      events: [eventAbout(audit, 'token.created', { name: row.name, hint: row.hint, owner: row.owner, expiresAt: isoOrNull(row.expires_at) })],
     };
   });
 }
@@ -238,16 +241,14 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
     // Re-read inside the transaction, so the response shows a state change that committed meanwhile.
     const current = (await findTokenById(transaction, id)) ?? { ...row, ...changes, updated_at: now };
     context.cache.delete(row.hash);
-    return {
-      result: toToken(current, now),
-      audit: {
-        action: 'token.update',
-        target: { type: 'token', id },
-        keyspace: row.keyspace_name,
-        outcome: 'success',
-        details: { fields: Object.keys(changes).sort() },
-      },
-    };
+    const audit = {
+      action: 'token.update',
+      target: { type: 'token', id },
+      keyspace: row.keyspace_name,
+      outcome: 'success',
+      details: { fields: Object.keys(changes).sort() },
+    } as const;
+    return { result: toToken(current, now), audit, events: [eventAbout(audit, 'token.updated', { hint: row.hint, fields: audit.details.fields })] };
   });
   return forgetAfterCommit(context, row.hash, updated);
 }
@@ -285,16 +286,14 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     const changes = { state: transition.to, state_reason: maskedReason, state_changed_at: now, updated_at: now };
     await updateToken(transaction, id, changes);
     context.cache.delete(current.hash);
-    return {
-      result: toToken({ ...current, ...changes }, now),
-      audit: {
-        action,
-        target: { type: 'token', id },
-        keyspace: current.keyspace_name,
-        outcome: 'success',
-        details: { reason: maskedReason, hint: current.hint },
-      },
-    };
+    const audit = {
+      action,
+      target: { type: 'token', id },
+      keyspace: current.keyspace_name,
+      outcome: 'success',
+      details: { reason: maskedReason, hint: current.hint },
+    } as const;
+    return { result: toToken({ ...current, ...changes }, now), audit, events: [eventAbout(audit, `token.${transition.to}`, audit.details)] };
   });
   return forgetAfterCommit(context, row.hash, changed);
 }

@@ -66,7 +66,7 @@ export interface Page<T> {
 
 export const adminKeyspaceName = 'admin';
 
-function isoOrNull(time: number | null): string | null {
+export function isoOrNull(time: number | null): string | null {
   return time === null ? null : new Date(time).toISOString();
 }
 

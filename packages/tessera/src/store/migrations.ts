@@ -84,6 +84,25 @@ const initialSchema: Migration = {
   },
 };
 
+const eventOutbox: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('events')
+      .addColumn('seq', 'bigint', (column) => column.primaryKey())
+      .addColumn('id', 'text', (column) => column.notNull().unique())
+      .addColumn('type', 'text', (column) => column.notNull())
+      .addColumn('occurred_at', 'bigint', (column) => column.notNull())
+      .addColumn('subject_type', 'text')
+      .addColumn('subject_id', 'text')
+      .addColumn('keyspace', 'text')
+      .addColumn('actor_id', 'text')
+      .addColumn('data', 'text', (column) => column.notNull())
+      .execute();
+    await db.schema.createIndex('events_subject_idx').on('events').columns(['subject_id', 'seq']).execute();
+    await db.schema.createIndex('events_type_idx').on('events').columns(['type', 'seq']).execute();
+  },
+};
+
 /** Per-token limits, usage counters with roll-ups, anomaly findings, and change notices between PostgreSQL nodes. */
 const usage: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
@@ -133,8 +152,10 @@ const usage: Migration = {
   },
 };
 
+// Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
+  '0002_events': eventOutbox,
   '0004_usage': usage,
 };
 

@@ -83,6 +83,24 @@ export interface KeyVersionRow {
 }
 
 /**
+ * An outbox entry: a change or finding, written in the same transaction as the change. Alerts,
+ * webhooks and live views read it in `seq` order; `id` is the stable id a receiver deduplicates by.
+ */
+export interface EventRow {
+  seq: number;
+  id: string;
+  type: string;
+  occurred_at: number;
+  subject_type: string | null;
+  subject_id: string | null;
+  /** The keyspace of the subject, which decides who may read the event. */
+  keyspace: string | null;
+  actor_id: string | null;
+  /** JSON object, which never contains a token or secret value. */
+  data: string;
+}
+
+/**
  * One counter of one token's usage in one time bucket: the verifications with one result code,
  * from one source network, or requiring one scope. Minute, hour and day buckets are written in
  * the same transaction, so the roll-ups always agree with the minutes they sum.
@@ -120,6 +138,7 @@ export interface Schema {
   audit_log: AuditRow;
   audit_head: AuditHeadRow;
   key_versions: KeyVersionRow;
+  events: EventRow;
   usage_counts: UsageCountRow;
   anomalies: AnomalyRow;
 }
