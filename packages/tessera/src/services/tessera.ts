@@ -9,9 +9,8 @@ import { checkKeyRing } from './key-check.js';
 import { loadKeyRing } from './key-file.js';
 import { createLogger } from './logger.js';
 import { AnomalyMonitor } from './anomaly-monitor.js';
-import { InProcessCounters } from './limit-counters.js';
+import { InProcessCounters, type LimitCounters } from './limit-counters.js';
 import { TesseraMetrics } from './metrics.js';
-import { RedisCounters } from './redis-counters.js';
 import { registerStateGauges } from './state-gauges.js';
 import { UsageRecorder, defaultUsageOptions, type UsageRecorderOptions } from './usage-recorder.js';
 import { VerificationCache, defaultCacheOptions, type VerificationCacheOptions } from './verification-cache.js';
@@ -68,7 +67,7 @@ export class Tessera {
       clock,
       cache: new VerificationCache({ ...defaultCacheOptions, ...options.cache }),
       usage: new UsageRecorder(db, logger, clock, metrics, { ...defaultUsageOptions, ...options.usage }),
-      limits: options.redisUrl ? new RedisCounters({ url: options.redisUrl, keyPrefix: options.redisKeyPrefix, logger }) : new InProcessCounters(),
+      limits: await openLimitCounters(options, logger),
       metrics,
       logger,
     };
@@ -95,4 +94,11 @@ async function prepareSqliteDirectory(dataDir: string, create: boolean): Promise
   } catch {
     throw new TesseraError('NOT_INITIALISED', `no Tessera database in ${dataDir}; run \`tessera init --data-dir ${dataDir}\` first or set DATABASE_URL`);
   }
+}
+
+/** Opens the limit counters; the Redis client is loaded only when REDIS_URL is set, so commands without it start faster. */
+async function openLimitCounters(options: OpenOptions, logger: Logger): Promise<LimitCounters> {
+  if (!options.redisUrl) return new InProcessCounters();
+  const { RedisCounters } = await import('./redis-counters.js');
+  return new RedisCounters({ url: options.redisUrl, keyPrefix: options.redisKeyPrefix, logger });
 }

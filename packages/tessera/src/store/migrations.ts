@@ -163,7 +163,15 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Brings the schema to the newest version; safe to call on every start and from several nodes. */
 export async function migrateToLatest(db: Kysely<Schema>): Promise<void> {
-  const migrator = new Migrator({ db, provider, migrationTableName: 'tessera_migration', migrationLockTableName: 'tessera_migration_lock' });
+  // Features land in any order, so a database may hold 0004 before 0003 arrives; each migration
+  // touches only its own tables and columns, so applying a lower-numbered one later is safe.
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'tessera_migration',
+    migrationLockTableName: 'tessera_migration_lock',
+    allowUnorderedMigrations: true,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (error || failed) {
