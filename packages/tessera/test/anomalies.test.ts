@@ -137,7 +137,11 @@ describeEachDatabase('anomaly detection', (target) => {
     await context.usage.flush();
     expect(await findingsOf('192.0.2.200')).toEqual([]);
 
-    for (let call = 0; call < 31; call += 1) await verify(call % 2 ? generateToken('nope') : 'not a token', '192.0.2.201');
+    // One minute's failures, split over two flushes, still count together.
+    for (let call = 0; call < 31; call += 1) {
+      await verify(call % 2 ? generateToken('nope') : 'not a token', '192.0.2.201');
+      if (call === 15) await context.usage.flush();
+    }
     await context.usage.flush();
     const findings = await findingsOf('192.0.2.201');
     expect(findings).toHaveLength(1);

@@ -171,7 +171,7 @@ export interface AddressFailureActivity {
   network: string | null;
   minute: number;
   count: number;
-  codes: ReadonlyMap<VerifyCode, number>;
+  codes: Map<VerifyCode, number>;
 }
 
 /** Reports an address with at least `perMinute` failed verifications in one minute. */

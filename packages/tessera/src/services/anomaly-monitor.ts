@@ -4,6 +4,7 @@ import {
   detectFailureBurst,
   detectTokenAnomalies,
   emptyProfile,
+  type AddressFailureActivity,
   type AnomalyFinding,
   type TokenMinuteActivity,
   type TokenProfile,
@@ -21,7 +22,7 @@ import { eventAbout } from './events.js';
 import type { ServiceContext } from './context.js';
 import { rotateToken } from './rotation.js';
 import { changeTokenState } from './tokens.js';
-import { networksOf, type MinuteBucket, type UsageBatch } from './usage-buffer.js';
+import { networksOf, type AddressFailures, type MinuteBucket, type UsageBatch } from './usage-buffer.js';
 import type { UsageAnalyser } from './usage-recorder.js';
 
 /** The actor of automatic responses in the audit log. */
@@ -39,6 +40,8 @@ export const maxProfiles = 100_000;
  */
 export class AnomalyMonitor implements UsageAnalyser {
   private readonly profiles = new LRUCache<string, TokenProfile>({ max: maxProfiles });
+  /** Failed verifications per address and minute so far, because one minute's failures can span several flushes. */
+  private readonly failureCounts = new LRUCache<string, AddressFailureActivity>({ max: maxProfiles });
 
   constructor(private readonly context: ServiceContext) {}
 
@@ -72,9 +75,19 @@ export class AnomalyMonitor implements UsageAnalyser {
     }
 
     for (const failures of batch.failures) {
-      const finding = detectFailureBurst({ ...failures, network: sourceNetwork(failures.ip) }, defaultAnomalyPolicy);
+      const finding = detectFailureBurst(this.addFailures(failures), defaultAnomalyPolicy);
       if (finding) await this.raise({ subject: failures.ip, keyspace: null, target: null }, finding, 'alert', defaultAnomalyPolicy, now);
     }
+  }
+
+  /** Adds a batch's failures from one address to that minute's count so far and returns the total. */
+  private addFailures(failures: AddressFailures): AddressFailureActivity {
+    const key = `${failures.ip} ${failures.minute}`;
+    const total = this.failureCounts.get(key) ?? { ip: failures.ip, network: sourceNetwork(failures.ip), minute: failures.minute, count: 0, codes: new Map() };
+    total.count += failures.count;
+    for (const [code, count] of failures.codes) total.codes.set(code, (total.codes.get(code) ?? 0) + count);
+    this.failureCounts.set(key, total);
+    return total;
   }
 
   private async respond(token: TokenForAnalysis, state: TokenState, findings: AnomalyFinding[], policy: AnomalyPolicy, now: number): Promise<void> {
