@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { rememberSecret } from './support/artifacts.js';
 import { freePort, startServe, type ServeProcess } from './support/cli.js';
@@ -19,6 +20,20 @@ function clientOf(server: ServeProcess, adminToken: string) {
     });
     return { status: response.status, body: await response.json() };
   };
+}
+
+/** Counts the connections listening for token changes on the database at `url`. */
+async function listeners(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const result = await client.query(
+      `select count(*)::int as count from pg_stat_activity where datname = current_database() and query = 'listen tessera_token_changes'`,
+    );
+    return result.rows[0].count as number;
+  } finally {
+    await client.end();
+  }
 }
 
 async function serveNode(name: string, database: TestDatabase, env: Record<string, string> = {}, extraArgs: string[] = []): Promise<ServeProcess> {
@@ -72,7 +87,7 @@ describe.skipIf(!postgres.available)('two nodes on one PostgreSQL', () => {
     expect(performance.now() - revokedAt).toBeLessThan(1_000);
   });
 
-  test('rotation and suspension reach the other node', async () => {
+  test('rotation and disablement reach the other node', async () => {
     const onA = clientOf(nodeA, adminToken);
     const onB = clientOf(nodeB, adminToken);
     const issued = await onA('POST', '/v1/tokens', { keyspace: 'orders', name: 'rotated', scopes: [] });
@@ -88,6 +103,30 @@ describe.skipIf(!postgres.available)('two nodes on one PostgreSQL', () => {
     expect((await onB('POST', '/v1/verify', { token: disabledSecret })).body.code).toBe('VALID');
     await onA('POST', `/v1/tokens/${disabled.body.token.id}/disable`, {});
     await expect.poll(async () => (await onB('POST', '/v1/verify', { token: disabledSecret })).body.code, { timeout: 1_000, interval: 20 }).toBe('DISABLED');
+  });
+
+  test('listener reconnects after its connection drops', async () => {
+    const onA = clientOf(nodeA, adminToken);
+    const onB = clientOf(nodeB, adminToken);
+    const admin = new pg.Client({ connectionString: database.databaseUrl });
+    await admin.connect();
+    try {
+      const terminated = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and query = 'listen tessera_token_changes'`,
+      );
+      expect(terminated.rowCount).toBe(2);
+    } finally {
+      await admin.end();
+    }
+
+    const issued = await onA('POST', '/v1/tokens', { keyspace: 'orders', name: 'after reconnect', scopes: [] });
+    const secret = rememberSecret(issued.body.secret);
+    // Each node reconnects after a second; notices arrive again once both listen.
+    await expect.poll(async () => listeners(database.databaseUrl!), { timeout: 5_000, interval: 100 }).toBe(2);
+    expect((await onB('POST', '/v1/verify', { token: secret })).body.code).toBe('VALID');
+
+    await onA('POST', `/v1/tokens/${issued.body.token.id}/revoke`, { reason: 'leaked' });
+    await expect.poll(async () => (await onB('POST', '/v1/verify', { token: secret })).body.code, { timeout: 1_000, interval: 20 }).toBe('REVOKED');
   });
 
   test('a rate limit holds across nodes sharing Redis', async () => {

@@ -32,7 +32,7 @@ export const defaultPort = 8470;
 /** Opens (or creates) an installation and serves the API; the first start also creates the first admin token. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
-  const tessera = await Tessera.open({ ...options, create: true, logger });
+  const tessera = await Tessera.open({ ...options, create: true, logger, collectMetrics: true });
 
   // Listen first: if the port is taken, nothing is initialised, so the first admin token is never
   // created without being printed.

@@ -148,7 +148,7 @@ export class AnomalyMonitor implements UsageAnalyser {
       return { result: true, audit, events: [event] };
     });
     if (raised) {
-      this.context.metrics.anomalies.inc({ kind: finding.kind });
+      this.context.metrics.countAnomaly(finding.kind);
       this.context.logger.warn({ subject: subject.subject, kind: finding.kind, response }, 'anomaly detected');
     }
     return raised;

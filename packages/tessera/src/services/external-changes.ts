@@ -49,12 +49,16 @@ function listenForTokenChanges(context: ServiceContext, databaseUrl: string, ret
     listener.on('notification', (message) => {
       if (message.payload) context.cache.delete(message.payload);
     });
-    listener.on('error', (error) => {
-      context.logger.warn({ err: error }, 'lost the PostgreSQL connection that listens for token changes; reconnecting');
+    const lose = (error: Error | null) => {
+      if (stopped || client !== listener) return;
+      client = null;
+      context.logger.warn({ err: error ?? undefined }, 'lost the PostgreSQL connection that listens for token changes; reconnecting');
       void listener.end().catch(() => {});
-      if (client === listener) client = null;
       reconnectLater();
-    });
+    };
+    listener.on('error', (error) => lose(error));
+    // A server that closes the connection without an error (a restart, an idle timeout) ends it silently.
+    listener.on('end', () => lose(null));
     try {
       await listener.connect();
       await listener.query(`listen ${tokenChangeChannel}`);

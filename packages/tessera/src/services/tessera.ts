@@ -10,7 +10,7 @@ import { loadKeyRing } from './key-file.js';
 import { createLogger } from './logger.js';
 import { AnomalyMonitor } from './anomaly-monitor.js';
 import { InProcessCounters, type LimitCounters } from './limit-counters.js';
-import { TesseraMetrics } from './metrics.js';
+import { createPrometheusMetrics, noMetrics } from './metrics.js';
 import { registerStateGauges } from './state-gauges.js';
 import { UsageRecorder, defaultUsageOptions, type UsageRecorderOptions } from './usage-recorder.js';
 import { VerificationCache, defaultCacheOptions, type VerificationCacheOptions } from './verification-cache.js';
@@ -32,6 +32,8 @@ export interface OpenOptions {
   redisUrl?: string | undefined;
   /** Prefix of every Redis key, so installations can share one Redis; defaults to `tessera:`. */
   redisKeyPrefix?: string | undefined;
+  /** Collect Prometheus metrics; the server does, CLI commands on the data directory do not. */
+  collectMetrics?: boolean | undefined;
 }
 
 /** An open installation: its database, keys and caches, shared by the HTTP server and the CLI. */
@@ -59,7 +61,7 @@ export class Tessera {
       throw error;
     }
 
-    const metrics = new TesseraMetrics();
+    const metrics = options.collectMetrics ? await createPrometheusMetrics() : noMetrics();
     const context: ServiceContext = {
       db,
       dialect,

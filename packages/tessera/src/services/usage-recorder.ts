@@ -5,7 +5,7 @@ import { defaultRetention, retentionCutoffs, stepMilliseconds, type UsageRetenti
 import { recordLastUse } from '../store/token-repository.js';
 import { addUsageCounts, deleteUsageBefore } from '../store/usage-repository.js';
 import type { Schema, UsageStep } from '../store/schema.js';
-import type { TesseraMetrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
 import { toCountRows, UsageBuffer, type UsageBatch, type VerificationUse } from './usage-buffer.js';
 
 export interface UsageRecorderOptions {
@@ -43,7 +43,7 @@ export class UsageRecorder {
     private readonly db: Kysely<Schema>,
     private readonly logger: Logger,
     private readonly clock: Clock,
-    private readonly metrics: TesseraMetrics,
+    private readonly metrics: Metrics,
     private readonly options: UsageRecorderOptions = defaultUsageOptions,
   ) {}
 
@@ -61,7 +61,7 @@ export class UsageRecorder {
   record(use: VerificationUse): void {
     if (this.buffer.size >= this.options.maxPending * 2) {
       this.droppedUses += 1;
-      this.metrics.usageDropped.inc();
+      this.metrics.countDroppedUse();
       return;
     }
     this.buffer.add(use);
@@ -85,7 +85,7 @@ export class UsageRecorder {
   }
 
   private async write(batch: UsageBatch): Promise<void> {
-    const stopTimer = this.metrics.usageFlushDuration.startTimer();
+    const stopTimer = this.metrics.startFlushTimer();
     try {
       await this.analyser?.prepare(batch);
       await this.db.transaction().execute(async (transaction) => {

@@ -173,7 +173,7 @@ function limitCheck(decision: LimitDecision): TokenCheck {
 type TokenCheck = { code: VerifyCode; missingScopes?: string[] | undefined; retryAfterSeconds?: number | undefined };
 
 function recordUse(context: ServiceContext, tokenId: string | null, code: VerifyCode, ip: string | null, now: number, request: VerifyRequest): void {
-  context.metrics.verificationsByCode[code].inc();
+  context.metrics.countVerification(code);
   context.usage.record({ tokenId, at: now, code, ip, scopes: request.scopes ?? noScopes });
 }
 

@@ -16,8 +16,13 @@ export function metricsRoutes(app: FastifyInstance, context: ServiceContext): vo
     },
     async (request, reply) => {
       await requirePermission(context, actorOf(request), { scope: 'metrics:read', action: 'metrics.read' });
-      const body = await context.metrics.registry.metrics();
-      return reply.type(context.metrics.registry.contentType).send(body);
+      const rendered = await context.metrics.render();
+      if (rendered === null) {
+        return reply
+          .status(404)
+          .send({ error: { code: 'NOT_FOUND', message: 'this process collects no metrics; scrape the server started by tessera serve' } });
+      }
+      return reply.type(rendered.contentType).send(rendered.body);
     },
   );
 }

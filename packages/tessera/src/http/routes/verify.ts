@@ -32,11 +32,11 @@ export function verifyRoutes(app: FastifyInstance, context: ServiceContext): voi
       const started = performance.now();
       const result = verifyTokenNow(context, request.body, keyspaceVisibility(actor));
       if (!(result instanceof Promise)) {
-        context.metrics.verifyDuration.observe((performance.now() - started) / 1000);
+        context.metrics.observeVerifyDuration((performance.now() - started) / 1000);
         return result;
       }
       return result.then((settled) => {
-        context.metrics.verifyDuration.observe((performance.now() - started) / 1000);
+        context.metrics.observeVerifyDuration((performance.now() - started) / 1000);
         return settled;
       });
     },
