@@ -1,7 +1,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { verifyCodes, type VerifyCode } from '../core/verification.js';
 
-/** What the services count and time; the server exports it at /metrics. */
+/** The counters and timers the services update; the server exports them at /metrics. */
 export interface Metrics {
   countVerification(code: VerifyCode): void;
   observeVerifyDuration(seconds: number): void;
