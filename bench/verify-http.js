@@ -21,6 +21,19 @@
 //
 // Usage: npm run build && node bench/verify-http.js [--rounds 3] [--seconds 10] [--warmup-seconds 3]
 //        [--connections 50] [--cpu-prof-dir DIR]
+//
+// With --compare features or --compare nodes, two Tessera nodes run instead, on one installation:
+// a SQLite data directory, or with --database-url a fresh PostgreSQL database created for the run
+// (plus --redis-url for shared limit counters). Node A issues two tokens of keyspace `bench`:
+// `plain`, without limits, and `limited`, with rate limits of 1,000,000,000 per second and per day
+// (never reached, but counted on every call) and an allowlist holding 127.0.0.0/8 and
+// 2001:db8::/32. Every request body carries `ip: 127.0.0.1`.
+//   features  node A alone, taking turns: `limited` with usage recording on, against `plain` with
+//             usage recording replaced by a no-op (the parent switches it between sides): the
+//             cost of usage, limits and allowlist in one process. Aim: at least 0.8 of the plain
+//             side's requests per second.
+//   nodes     node A alone under --connections, against A and B together, each under half of
+//             them, both verifying `limited`: the scaling ratio of two nodes.
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +59,11 @@ const { values: options } = parseArgs({
     connections: { type: 'string', default: '50' },
     // Writes V8 CPU profiles of both server children into this directory.
     'cpu-prof-dir': { type: 'string' },
+    compare: { type: 'string', default: 'bare' },
+    'database-url': { type: 'string' },
+    'redis-url': { type: 'string' },
     serve: { type: 'string' },
+    'data-dir': { type: 'string' },
   },
 });
 
@@ -128,10 +145,72 @@ async function listenUntilStopped(app, response) {
   if (process.connected) process.disconnect();
 }
 
-function startChild(role) {
+/**
+ * Child role for --compare features and nodes: serves the shared installation in --data-dir (and
+ * --database-url). The first node issues the tokens. A message `{ usage: false }` replaces usage
+ * recording by a no-op until `{ usage: true }` restores it.
+ */
+async function serveNode(role) {
+  const [{ startServer }, { createLogger }, { localOperator }, { createKeyspace }, { issueToken }, pino] = await Promise.all([
+    importDist('http/start.js'),
+    importDist('services/logger.js'),
+    importDist('services/actor.js'),
+    importDist('services/keyspaces.js'),
+    importDist('services/tokens.js'),
+    import('pino'),
+  ]);
+  const logger = createLogger({ level: 'info', destination: pino.default.destination({ dest: '/dev/null', sync: false }) });
+  const server = await startServer({
+    dataDir: options['data-dir'],
+    databaseUrl: options['database-url'],
+    redisUrl: options['redis-url'],
+    redisKeyPrefix: `tessera-bench-${process.ppid}:`,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+  });
+  const usage = server.tessera.context.usage;
+  const record = usage.record;
+  process.on('message', (message) => {
+    if (typeof message?.usage !== 'boolean') return;
+    usage.record = message.usage ? record : () => {};
+    process.send({ usage: message.usage });
+  });
+
+  let tokens = null;
+  if (role === 'node-a') {
+    const context = server.tessera.context;
+    const operator = localOperator();
+    const plain = await createBenchToken(context, operator, { createKeyspace, issueToken });
+    const limited = await issueToken(context, operator, {
+      keyspace: 'bench',
+      name: 'limited benchmark token',
+      scopes: ['invoices:read'],
+      limits: {
+        rateLimits: [
+          { limit: 1_000_000_000, windowSeconds: 1 },
+          { limit: 1_000_000_000, windowSeconds: 86400 },
+        ],
+        allowedNetworks: ['127.0.0.0/8', '2001:db8::/32'],
+      },
+    });
+    tokens = { adminToken: server.initialAdminToken, plain: plain.secret, limited: limited.secret };
+  }
+
+  process.send({ url: server.url, ...tokens });
+  await serveUntilStopped();
+  await server.close();
+  if (process.connected) process.disconnect();
+}
+
+function startChild(role, extraArgs = []) {
   const profileDir = options['cpu-prof-dir'];
   const execArgv = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', role], { env: cleanEnvironment(), execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', role, ...extraArgs], {
+    env: cleanEnvironment(),
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   child.on('exit', (code) => {
     if (code !== 0 && code !== null) console.error(`${role} server exited with code ${code}`);
   });
@@ -139,8 +218,17 @@ function startChild(role) {
 }
 
 async function nextMessage(child) {
-  const [message] = await Promise.race([once(child, 'message'), once(child, 'exit').then(() => Promise.reject(new Error('server child exited early')))]);
-  return message;
+  // The exit listener is removed once the message arrives, so many calls do not pile listeners up.
+  const exited = new AbortController();
+  try {
+    const [message] = await Promise.race([
+      once(child, 'message'),
+      once(child, 'exit', { signal: exited.signal }).then(() => Promise.reject(new Error('server child exited early'))),
+    ]);
+    return message;
+  } finally {
+    exited.abort();
+  }
 }
 
 /** CPU time (user + system, microseconds) the child has used so far. */
@@ -314,7 +402,171 @@ function printResults(sideNames, rounds) {
   for (const verdict of verdicts) console.log(`aim ${verdict}`);
 }
 
-if (options.serve === 'tessera') await serveTessera();
+/** Creates the shared installation's PostgreSQL database, when --database-url is given, and returns its URL and a drop function. */
+async function createBenchDatabase() {
+  if (!options['database-url']) return { url: undefined, drop: async () => {} };
+  const { default: pg } = await import('pg');
+  const name = `tessera_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: options['database-url'] });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(options['database-url']);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: options['database-url'] });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** Runs --compare features or nodes: two Tessera nodes on one installation, in rounds of rotating order. */
+async function runNodes(mode) {
+  const rounds = Number(options.rounds);
+  const seconds = Number(options.seconds);
+  const warmupSeconds = Number(options['warmup-seconds']);
+  const connections = Number(options.connections);
+  requireBuild();
+  printMachineInfo(`verify-http --compare ${mode}`);
+  const store = options['database-url'] ? 'PostgreSQL' : 'SQLite';
+  console.log(`store ${store}; limit counters ${options['redis-url'] ? 'Redis' : 'in process'}`);
+
+  const dataDir = await makeTempDir('nodes');
+  const database = await createBenchDatabase();
+  const nodeArgs = [
+    '--data-dir',
+    dataDir,
+    ...(database.url ? ['--database-url', database.url] : []),
+    ...(options['redis-url'] ? ['--redis-url', options['redis-url']] : []),
+  ];
+  const children = [];
+  const deadline = setTimeout(
+    () => {
+      console.error('verify-http: still running past its planned length; stopping');
+      for (const child of children) child.kill();
+      process.exit(2);
+    },
+    (4 * (warmupSeconds + rounds * seconds) + 90) * 1000,
+  );
+  deadline.unref();
+
+  try {
+    const nodeA = startChild('node-a', nodeArgs);
+    children.push(nodeA);
+    const { url: urlA, adminToken, plain, limited } = await nextMessage(nodeA);
+    let urlB = null;
+    if (mode === 'nodes') {
+      const nodeB = startChild('node-b', nodeArgs);
+      children.push(nodeB);
+      urlB = (await nextMessage(nodeB)).url;
+    }
+    const switchUsage = async (on) => {
+      nodeA.send({ usage: on });
+      await nextMessage(nodeA);
+    };
+
+    const requestFor = async (url, token) => {
+      const request = {
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ token, scopes: ['invoices:read'], ip: '127.0.0.1' }),
+      };
+      const probe = await fetch(`${url}/v1/verify`, { method: 'POST', headers: request.headers, body: request.body });
+      request.expectedBody = await probe.text();
+      if (JSON.parse(request.expectedBody).code !== 'VALID') throw new Error(`${url} did not verify the token: ${request.expectedBody}`);
+      return request;
+    };
+
+    const sides =
+      mode === 'features'
+        ? {
+            'usage+limits+allowlist': async (roundSeconds) => {
+              await switchUsage(true);
+              return measureSide('features', nodeA, urlA, await requestFor(urlA, limited), roundSeconds, connections);
+            },
+            plain: async (roundSeconds) => {
+              await switchUsage(false);
+              return measureSide('plain', nodeA, urlA, await requestFor(urlA, plain), roundSeconds, connections);
+            },
+          }
+        : {
+            'two nodes': async (roundSeconds) => {
+              const half = Math.max(1, Math.floor(connections / 2));
+              const [a, b] = await Promise.all([
+                load('two nodes A', urlA, await requestFor(urlA, limited), roundSeconds, half),
+                load('two nodes B', urlB, await requestFor(urlB, limited), roundSeconds, half),
+              ]);
+              // CPU time is measured per process, so it is not reported for two processes sharing one load.
+              return { requests: a.requests + b.requests, rate: a.rate + b.rate, p50: Math.max(a.p50, b.p50), p99: Math.max(a.p99, b.p99), cpuPerRequest: NaN };
+            },
+            'one node': async (roundSeconds) => measureSide('one node', nodeA, urlA, await requestFor(urlA, limited), roundSeconds, connections),
+          };
+    const names = Object.keys(sides);
+    if (warmupSeconds > 0) for (const name of names) await sides[name](warmupSeconds);
+
+    const results = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      const order = names.map((_, index) => names[(index + round - 1) % names.length]);
+      const result = {};
+      for (const name of order) result[name] = await sides[name](seconds);
+      results.push(result);
+    }
+
+    const rows = [];
+    for (const name of names) {
+      results.forEach((result, index) => {
+        const side = result[name];
+        rows.push([
+          name,
+          String(index + 1),
+          formatNumber(side.rate),
+          formatNumber(side.p50, 2),
+          formatNumber(side.p99, 2),
+          formatNumber(side.cpuPerRequest, 1),
+        ]);
+      });
+      const cpu = median(results.map((result) => result[name].cpuPerRequest));
+      rows.push([
+        `**${name}**`,
+        '**median**',
+        `**${formatNumber(median(results.map((result) => result[name].rate)))}**`,
+        '',
+        '',
+        `**${formatNumber(cpu, 1)}**`,
+      ]);
+    }
+    printTable(['side', 'round', 'req/s', 'p50 ms', 'p99 ms', 'server CPU µs/request'], rows);
+    const ratios = results.map((result) => result[names[0]].rate / result[names[1]].rate);
+    const ratio = median(ratios);
+    console.log('');
+    console.log(`${names[0]} / ${names[1]} req/s per round: ${ratios.map((value) => formatNumber(value, 2)).join(', ')}; median ${formatNumber(ratio, 2)}`);
+    if (mode === 'features') {
+      // CPU time per request moves less than throughput when other processes share the machine.
+      const cpuRatios = results.map((result) => result[names[1]].cpuPerRequest / result[names[0]].cpuPerRequest);
+      const cpuRatio = median(cpuRatios);
+      console.log(
+        `${names[1]} / ${names[0]} server CPU per request, per round: ${cpuRatios.map((value) => formatNumber(value, 2)).join(', ')}; median ${formatNumber(cpuRatio, 2)}`,
+      );
+      console.log(
+        `aim >= 0.8: by throughput ${ratio >= 0.8 ? 'met' : 'missed'} (${formatNumber(ratio, 2)}), by CPU time ${cpuRatio >= 0.8 ? 'met' : 'missed'} (${formatNumber(cpuRatio, 2)})`,
+      );
+    } else {
+      console.log(`scaling ratio of two nodes to one: ${formatNumber(ratio, 2)} (2.00 would be linear)`);
+    }
+  } finally {
+    for (const child of children) if (child.connected) child.send('stop');
+    await Promise.all(children.map((child) => (child.exitCode === null ? once(child, 'exit') : null)));
+    await database.drop();
+    await removeDir(dataDir);
+  }
+}
+
+if (options.serve === 'node-a' || options.serve === 'node-b') await serveNode(options.serve);
+else if (options.compare === 'features' || options.compare === 'nodes') await runNodes(options.compare);
+else if (options.serve === 'tessera') await serveTessera();
 else if (options.serve === 'bare') await serveBare(false);
 else if (options.serve === 'bare-logged') await serveBare(true);
 else await runParent();

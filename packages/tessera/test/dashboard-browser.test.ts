@@ -380,6 +380,7 @@ async function insertTokens(server: TestServer, count: number, now: number): Pro
         created_by: null,
         predecessor_id: null,
         admin_keyspaces: null,
+        limits: null,
       });
       return {
         ...row,

@@ -37,6 +37,8 @@ const routes: [string, boolean][] = [
   ['post /v1/secrets/{environment}/{name}/reveal', true],
   ['get /v1/check', true],
   ['get /v1/review', true],
+  ['get /v1/usage/{id}', true],
+  ['get /metrics', true],
   ['get /healthz', false],
   ['get /readyz', false],
 ];

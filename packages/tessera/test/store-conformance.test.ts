@@ -36,6 +36,7 @@ function tokenRow(id: string, keyspaceId: string, overrides: Partial<TokenRow> =
     state_reason: null,
     state_changed_at: null,
     admin_keyspaces: null,
+    limits: null,
     ...overrides,
   };
 }

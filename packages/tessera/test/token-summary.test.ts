@@ -64,7 +64,7 @@ describeEachDatabase('token summary', (target) => {
 
     expect(response.status).toBe(200);
     // Three admin tokens (the first one and the two above), ten in alpha, one in beta.
-    expect(response.body.states).toEqual({ active: 11, disabled: 1, revoked: 1, expired: 1 });
+    expect(response.body.states).toEqual({ active: 11, disabled: 1, revoked: 1, expired: 1, suspended: 0 });
     expect(response.body.total).toBe(14);
     expect(response.body.generatedAt).toBe(new Date(clock.now()).toISOString());
   });
@@ -109,7 +109,7 @@ describeEachDatabase('token summary', (target) => {
     const response = await server.request('GET', '/v1/tokens/summary', { token: alphaReader });
 
     expect(response.status).toBe(200);
-    expect(response.body.states).toEqual({ active: 7, disabled: 1, revoked: 1, expired: 1 });
+    expect(response.body.states).toEqual({ active: 7, disabled: 1, revoked: 1, expired: 1, suspended: 0 });
     expect(response.body.total).toBe(10);
     expect(response.body.ownerless).toBe(2);
     expect(response.body.stale).toBe(1);

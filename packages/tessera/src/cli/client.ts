@@ -1,9 +1,11 @@
+import type { TokenLimits } from '../core/limits.js';
 import type { GlobalOptions } from './settings.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
 import type { LeakOutcome, LeakReportInput } from '../services/leak-report.js';
 import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
 import type { IssuedToken, IssueTokenInput, TokenListInput } from '../services/tokens.js';
+import type { TokenUsage, UsageQueryInput } from '../services/usage.js';
 import type { VerifyRequest, VerifyResult } from '../services/verifier.js';
 import type { AuditEntry, Keyspace, Page, Token } from '../services/views.js';
 import type { CheckPolicy } from '../core/check-policy.js';
@@ -24,6 +26,9 @@ export interface TesseraClient {
   rotateToken(id: string, input: RotateTokenInput): Promise<RotatedToken>;
   changeTokenState(id: string, change: 'revoke' | 'disable' | 'enable', reason: string | null): Promise<Token>;
   verifyToken(request: VerifyRequest): Promise<VerifyResult>;
+  getUsage(id: string, query: UsageQueryInput): Promise<TokenUsage>;
+  /** Replaces a token's own limits; null returns it to its keyspace policy's. */
+  setTokenLimits(id: string, limits: TokenLimits | null): Promise<Token>;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
   reportLeak(input: LeakReportInput): Promise<LeakOutcome>;

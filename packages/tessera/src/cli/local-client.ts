@@ -5,7 +5,8 @@ import { createKeyspace, listKeyspaces } from '../services/keyspaces.js';
 import { reportLeak } from '../services/leaks.js';
 import type { Tessera } from '../services/tessera.js';
 import { rotateToken } from '../services/rotation.js';
-import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
+import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails } from '../services/tokens.js';
+import { getTokenUsage } from '../services/usage.js';
 import { verifyToken } from '../services/verifier.js';
 import type { TesseraClient } from './client.js';
 import { runCheck } from '../services/check.js';
@@ -32,6 +33,8 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     rotateToken: (id, input) => rotateToken(context, operator, id, input),
     changeTokenState: (id, change, reason) => changeTokenState(context, operator, id, change, reason),
     verifyToken: (request) => verifyToken(context, request, everyKeyspace),
+    getUsage: (id, query) => getTokenUsage(context, operator, id, query),
+    setTokenLimits: (id, limits) => updateTokenDetails(context, operator, id, { limits }),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
     reportLeak: (input) => reportLeak(context, operator, input),

@@ -14,6 +14,8 @@ import { registerRunCommand } from './commands/run.js';
 import { registerSecretCommands } from './commands/secret.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerLimitCommands } from './commands/limits.js';
+import { registerUsageCommands } from './commands/usage.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
 
 /** Exit codes: 0 success, 1 findings (a token not valid, a broken audit chain), 2 usage or runtime error. */
@@ -106,6 +108,8 @@ export function createProgram(): Command {
   registerKeyCommands(program, globals);
   registerCheckCommand(program, withClient);
   registerReviewCommand(program, withClient);
+  registerUsageCommands(program, withClient);
+  registerLimitCommands(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

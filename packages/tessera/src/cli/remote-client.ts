@@ -62,6 +62,11 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     rotateToken: (id, input) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/rotate`, input),
     changeTokenState: (id, change, reason) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/${change}`, reason === null ? {} : { reason }),
     verifyToken: (request) => call('POST', '/v1/verify', request),
+    setTokenLimits: (id, limits) => call('PATCH', `/v1/tokens/${encodeURIComponent(id)}`, { limits }),
+    getUsage: (id, query) => {
+      const parameters = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined));
+      return call('GET', `/v1/usage/${encodeURIComponent(id)}?${parameters.toString()}`);
+    },
     verifyAudit: () => call<AuditVerification>('GET', '/v1/audit/verify'),
     reportLeak: (input) => call('POST', '/v1/leaks', input),
     async *exportAudit(): AsyncIterable<AuditEntry> {

@@ -1,5 +1,7 @@
 import { TesseraError } from './errors.js';
 import { formatDuration } from './duration.js';
+import type { AnomalyPolicyInput } from './anomaly-policy.js';
+import type { TokenLimits } from './limits.js';
 
 /** Rules a keyspace applies to its tokens. */
 export interface KeyspacePolicy {
@@ -7,6 +9,10 @@ export interface KeyspacePolicy {
   allowNoExpiry: boolean;
   gracePeriodSeconds: number;
   allowSelfRotation: boolean;
+  /** Limits every token of the keyspace gets unless the token sets its own. */
+  limits?: TokenLimits | undefined;
+  /** Anomaly detection and response; settings left out take the defaults. */
+  anomaly?: AnomalyPolicyInput | undefined;
 }
 
 export const defaultPolicy: KeyspacePolicy = {

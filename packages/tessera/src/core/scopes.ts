@@ -17,6 +17,8 @@ export const adminScopes = [
   'secrets:reveal',
   'check:read',
   'review:read',
+  'usage:read',
+  'metrics:read',
 ] as const;
 
 export type AdminScope = (typeof adminScopes)[number];

@@ -1,5 +1,6 @@
 /** Stored lifecycle states; `expired` is also derived from the expiry time at read. */
-export const tokenStates = ['active', 'disabled', 'revoked', 'expired'] as const;
+/** `suspended` is set by an anomaly response; it verifies as DISABLED until an admin enables the token again. */
+export const tokenStates = ['active', 'disabled', 'suspended', 'revoked', 'expired'] as const;
 export type TokenState = (typeof tokenStates)[number];
 
 /** Returns the state a reader sees now: a stored active token past its expiry reads as expired. */

@@ -31,7 +31,7 @@ export interface TokenCheck {
 export function checkToken(token: VerifiableToken, requiredScopes: readonly string[], now: number): TokenCheck {
   const state = effectiveState(token.state, token.expiresAt, now);
   if (state === 'revoked') return { code: 'REVOKED' };
-  if (state === 'disabled') return { code: 'DISABLED' };
+  if (state === 'disabled' || state === 'suspended') return { code: 'DISABLED' };
   if (state === 'expired') return { code: 'EXPIRED' };
 
   if (requiredScopes.length > 0) {

@@ -1,3 +1,5 @@
+import { anomalyResponses } from '../core/anomaly-policy.js';
+import { maxAllowedNetworks, maxRateLimits } from '../core/limits.js';
 import { scopePattern } from '../core/scopes.js';
 import { prefixPattern } from '../core/token-format.js';
 import { tokenStates } from '../core/token-state.js';
@@ -35,6 +37,53 @@ const metadataSchema = {
   additionalProperties: { type: 'string', maxLength: 500, pattern: noNulPattern },
 } as const;
 
+export const limitsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    rateLimits: {
+      type: 'array',
+      maxItems: maxRateLimits,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['limit', 'windowSeconds'],
+        properties: { limit: { type: 'integer', minimum: 1, maximum: 1_000_000_000 }, windowSeconds: { type: 'integer', minimum: 1, maximum: 31 * day } },
+      },
+    },
+    quota: {
+      type: ['object', 'null'],
+      additionalProperties: false,
+      required: ['uses'],
+      properties: { uses: { type: 'integer', minimum: 1, maximum: 1_000_000_000_000 }, refillSeconds: { type: 'integer', minimum: 1, maximum: 3650 * day } },
+    },
+    allowedNetworks: { type: ['array', 'null'], maxItems: maxAllowedNetworks, items: { type: 'string', minLength: 2, maxLength: 64 } },
+  },
+} as const;
+
+const detectorSwitch = { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' } } } as const;
+
+export const anomalyPolicySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    response: { type: 'string', enum: [...anomalyResponses] },
+    rotateOnSuspicion: { type: 'boolean' },
+    rotationGracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 90 * day },
+    learningPeriodSeconds: { type: 'integer', minimum: 0, maximum: 365 * day },
+    dedupePeriodSeconds: { type: 'integer', minimum: 60, maximum: 30 * day },
+    rateSpike: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { enabled: { type: 'boolean' }, factor: { type: 'number', maximum: 1_000_000 }, floorPerMinute: { type: 'integer', minimum: 0 } },
+    },
+    newNetwork: detectorSwitch,
+    retiredToken: detectorSwitch,
+    failureBurst: { type: 'object', additionalProperties: false, properties: { enabled: { type: 'boolean' }, perMinute: { type: 'integer', minimum: 1 } } },
+    newScope: detectorSwitch,
+  },
+} as const;
+
 export const policySchema = {
   type: 'object',
   additionalProperties: false,
@@ -43,6 +92,8 @@ export const policySchema = {
     allowNoExpiry: { type: 'boolean' },
     gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 90 * day },
     allowSelfRotation: { type: 'boolean' },
+    limits: limitsSchema,
+    anomaly: anomalyPolicySchema,
   },
 } as const;
 
@@ -101,6 +152,7 @@ export const tokenSchema = {
     stateReason: nullableString,
     stateChangedAt: nullableIsoTime,
     adminKeyspaces: { type: ['array', 'null'], items: { type: 'string' } },
+    limits: { anyOf: [limitsSchema, { type: 'null' }] },
   },
 } as const;
 
@@ -193,6 +245,7 @@ export const createTokenBodySchema = {
     neverExpires: { type: 'boolean' },
     metadata: metadataSchema,
     adminKeyspaces: { type: 'array', items: keyspaceNameSchema, maxItems: 100 },
+    limits: limitsSchema,
   },
 } as const;
 
@@ -205,6 +258,7 @@ export const updateTokenBodySchema = {
     owner: { type: ['string', 'null'], minLength: 1, maxLength: 200, pattern: noNulPattern },
     description: { type: ['string', 'null'], maxLength: 2000, pattern: noNulPattern },
     metadata: metadataSchema,
+    limits: { anyOf: [limitsSchema, { type: 'null' }], description: 'replaces the token limits; null returns the token to its keyspace policy limits' },
   },
 } as const;
 
@@ -249,5 +303,6 @@ export const verifyResultSchema = {
     expiresAt: nullableIsoTime,
     metadata: { type: 'object', additionalProperties: { type: 'string' } },
     missingScopes: { type: 'array', items: { type: 'string' } },
+    retryAfterSeconds: { type: 'integer', description: 'RATE_LIMITED, and QUOTA_EXCEEDED with a refill: seconds until a retry can succeed' },
   },
 } as const;

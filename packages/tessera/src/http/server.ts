@@ -18,6 +18,8 @@ import { reportRoutes } from './routes/reports.js';
 import { secretRoutes } from './routes/secrets.js';
 import { tokenSummaryRoutes } from './routes/token-summary.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { usageRoutes } from './routes/usage.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
 import { eventRoutes } from './routes/events.js';
@@ -104,6 +106,8 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   eventRoutes(app, context);
   secretRoutes(app, context);
   reportRoutes(app, context);
+  usageRoutes(app, context);
+  metricsRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await dashboardRoutes(app, options.dashboardDir ?? defaultDashboardDir);
 

@@ -32,7 +32,7 @@ export { defaultHost, defaultPort };
 /** Opens (or creates) an installation and serves the API; the first start also creates the first admin token. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const logger = options.logger ?? createLogger();
-  const tessera = await Tessera.open({ ...options, create: true, logger });
+  const tessera = await Tessera.open({ ...options, create: true, logger, collectMetrics: true });
 
   // Listen first: if the port is taken, nothing is initialised, so the first admin token is never
   // created without being printed.
@@ -66,12 +66,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   tessera.context.usage.start();
   started = true;
-  const externalChanges = watchExternalChanges(tessera.context);
+  const externalChanges = watchExternalChanges(tessera.context, { databaseUrl: options.databaseUrl });
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  logger.info({ host, port, database: tessera.context.dialect }, 'tessera listening');
+  logger.info({ host, port, database: tessera.context.dialect, limitCounters: tessera.context.limits.kind }, 'tessera listening');
+  if (tessera.context.limits.kind === 'in-process') {
+    logger.info('rate-limit and quota counters are kept in this process, so each node counts alone; set REDIS_URL to share them');
+  }
 
   return {
     app,
@@ -79,7 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url: `http://${urlHost}:${port}`,
     initialAdminToken,
     async close() {
-      externalChanges.stop();
+      await externalChanges.stop();
       await app.close();
       await tessera.close();
       logger.info('tessera stopped');

@@ -75,6 +75,7 @@ export async function initialise(context: ServiceContext, operator: Actor): Prom
       created_by: operator.id,
       predecessor_id: null,
       admin_keyspaces: null,
+      limits: null,
     });
     await insertToken(transaction, row);
     audit.push({

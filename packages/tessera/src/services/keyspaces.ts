@@ -1,5 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { TesseraError, validationError } from '../core/errors.js';
+import { validateAnomalyPolicy } from '../core/anomaly-policy.js';
+import { validateLimits } from '../core/limits.js';
 import { defaultPolicy, type KeyspacePolicy } from '../core/policy.js';
 import { isValidPrefix, maskTokensInText } from '../core/token-format.js';
 import { maxScopes, scopePattern } from '../core/scopes.js';
@@ -46,6 +48,8 @@ export async function createKeyspace(context: ServiceContext, actor: Actor, inpu
     );
   }
   validateScopes('scopes', input.scopes ?? []);
+  if (input.policy?.limits) validateLimits('policy.limits', input.policy.limits);
+  if (input.policy?.anomaly) validateAnomalyPolicy('policy.anomaly', input.policy.anomaly);
 
   return auditedChange(context, actor, async (transaction, now) => {
     if (await findKeyspaceByName(transaction, input.name))

@@ -61,6 +61,7 @@ async function rotateWithin(
     created_by: predecessor.created_by,
     predecessor_id: predecessor.id,
     admin_keyspaces: predecessor.admin_keyspaces,
+    limits: predecessor.limits,
   });
   await insertToken(transaction, successor);
 

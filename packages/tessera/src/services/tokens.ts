@@ -1,5 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { TesseraError, validationError } from '../core/errors.js';
+import { validateLimits, type TokenLimits } from '../core/limits.js';
 import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
 import { adminScopes } from '../core/scopes.js';
 import { generateToken, maskTokensInMetadata, maskTokensInText, redactTokens, tokenHint } from '../core/token-format.js';
@@ -26,6 +27,8 @@ export interface IssueTokenInput extends ExpiryRequest {
   metadata?: Record<string, string> | undefined;
   /** Admin tokens only: the keyspaces the token may manage and verify. */
   adminKeyspaces?: string[] | undefined;
+  /** Rate limits, quota and allowed networks; fields left out follow the keyspace policy. */
+  limits?: TokenLimits | undefined;
 }
 
 /** A new token's record and its plaintext, which exists only in this response. */
@@ -51,6 +54,7 @@ function allowedScopesOf(keyspace: KeyspaceRow): readonly string[] {
 }
 
 async function validateIssueInput(context: ServiceContext, keyspace: KeyspaceRow, input: IssueTokenInput): Promise<void> {
+  if (input.limits !== undefined) validateLimits('limits', input.limits);
   // Admin scopes such as `admin` are not resource:action strings; the vocabulary check covers them.
   if (keyspace.name !== adminKeyspaceName) validateScopes('scopes', input.scopes);
   const allowed = allowedScopesOf(keyspace);
@@ -96,6 +100,7 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
       created_by: actor.id,
       predecessor_id: null,
       admin_keyspaces: input.adminKeyspaces === undefined ? null : JSON.stringify(input.adminKeyspaces),
+      limits: input.limits === undefined ? null : JSON.stringify(input.limits),
     });
     await insertToken(transaction, row);
     context.cache.delete(row.hash);
@@ -117,7 +122,7 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
 
 export type InheritedFields = Pick<
   TokenRow,
-  'name' | 'owner' | 'description' | 'scopes' | 'expires_at' | 'metadata' | 'created_by' | 'predecessor_id' | 'admin_keyspaces'
+  'name' | 'owner' | 'description' | 'scopes' | 'expires_at' | 'metadata' | 'created_by' | 'predecessor_id' | 'admin_keyspaces' | 'limits'
 >;
 
 export function newTokenRow(context: ServiceContext, keyspace: KeyspaceRow, secret: string, now: number, fields: InheritedFields): TokenRow {
@@ -228,9 +233,11 @@ export interface UpdateTokenInput {
   owner?: string | null | undefined;
   description?: string | null | undefined;
   metadata?: Record<string, string> | undefined;
+  /** Replaces the token's own limits; null returns it to the keyspace policy's. */
+  limits?: TokenLimits | null | undefined;
 }
 
-/** Changes descriptive fields; scopes and expiry change only through rotation, so lineage records them. */
+/** Changes descriptive fields and limits; scopes and expiry change only through rotation, so lineage records them. */
 export async function updateTokenDetails(context: ServiceContext, actor: Actor, id: string, input: UpdateTokenInput): Promise<Token> {
   const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.update');
   const changes: Partial<TokenRow> = {};
@@ -238,6 +245,10 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
   if (input.owner !== undefined) changes.owner = maskTokensInText(input.owner);
   if (input.description !== undefined) changes.description = maskTokensInText(input.description);
   if (input.metadata !== undefined) changes.metadata = JSON.stringify(maskTokensInMetadata(input.metadata));
+  if (input.limits !== undefined) {
+    if (input.limits !== null) validateLimits('limits', input.limits);
+    changes.limits = input.limits === null ? null : JSON.stringify(input.limits);
+  }
 
   const updated = auditedChange(context, actor, async (transaction, now) => {
     await updateToken(transaction, id, { ...changes, updated_at: now });
@@ -256,15 +267,18 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
   return forgetAfterCommit(context, row.hash, updated);
 }
 
-type StateChange = 'revoke' | 'disable' | 'enable';
+type StateChange = 'revoke' | 'disable' | 'enable' | 'suspend';
 
 const stateTransitions: Record<StateChange, { from: readonly TokenState[]; to: TokenState }> = {
-  revoke: { from: ['active', 'disabled', 'expired'], to: 'revoked' },
-  disable: { from: ['active'], to: 'disabled' },
-  enable: { from: ['disabled'], to: 'active' },
+  revoke: { from: ['active', 'disabled', 'suspended', 'expired'], to: 'revoked' },
+  disable: { from: ['active', 'suspended'], to: 'disabled' },
+  enable: { from: ['disabled', 'suspended'], to: 'active' },
+  suspend: { from: ['active'], to: 'suspended' },
 };
 
-/** Revokes, disables or enables a token; the change reaches this node's cache at once. */
+const pastParticiples: Record<StateChange, string> = { revoke: 'revoked', disable: 'disabled', enable: 'enabled', suspend: 'suspended' };
+
+/** Revokes, disables, suspends or enables a token; the change reaches this node's cache at once. */
 export async function changeTokenState(context: ServiceContext, actor: Actor, id: string, change: StateChange, reason: string | null): Promise<Token> {
   const action = `token.${change}`;
   const row = await loadVisibleToken(context, actor, id, 'tokens:write', action);
@@ -276,7 +290,10 @@ export async function changeTokenState(context: ServiceContext, actor: Actor, id
     const state = effectiveState(current.state as TokenState, current.expires_at, now);
     if (state === transition.to) throw new TesseraError('CONFLICT', `token '${id}' is already ${state}`);
     if (!transition.from.includes(state)) {
-      throw new TesseraError('CONFLICT', `token '${id}' is ${state}, so it cannot be ${change}d; ${change} applies to ${transition.from.join(', ')} tokens`);
+      throw new TesseraError(
+        'CONFLICT',
+        `token '${id}' is ${state}, so it cannot be ${pastParticiples[change]}; ${change} applies to ${transition.from.join(', ')} tokens`,
+      );
     }
 
     const maskedReason = maskTokensInText(reason);

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { EffectiveLimits } from '../core/limits.js';
 import type { TokenState } from '../core/token-state.js';
 
 /** The part of a token the hot path keeps between lookups, keyed by the token's hash and with no plaintext. */
@@ -15,6 +16,8 @@ export interface CachedToken {
   metadata: Record<string, string>;
   adminKeyspaces: string[] | null;
   hint: string;
+  /** Rate limits, quota and allowed networks from the token and its keyspace policy; null when it has none. */
+  limits: EffectiveLimits | null;
 }
 
 /** A cached lookup: a token, or `null` for a hash that no token has (the negative cache). */

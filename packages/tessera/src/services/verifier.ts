@@ -1,5 +1,8 @@
 import { isWellFormedToken } from '../core/token-format.js';
 import { hashesEqual, hashToken } from '../core/token-hash.js';
+import { effectiveLimits, type LimitDecision, type TokenLimits } from '../core/limits.js';
+import { isAddressAllowed } from '../core/network.js';
+import type { KeyspacePolicy } from '../core/policy.js';
 import { checkToken, type VerifyCode } from '../core/verification.js';
 import type { TokenState } from '../core/token-state.js';
 import { findTokenByHash, type TokenWithKeyspace } from '../store/token-repository.js';
@@ -25,6 +28,8 @@ export interface VerifyResult {
   expiresAt?: string | null;
   metadata?: Record<string, string>;
   missingScopes?: string[];
+  /** For RATE_LIMITED, and QUOTA_EXCEEDED with a refill: seconds until a retry can succeed. */
+  retryAfterSeconds?: number;
 }
 
 const noScopes: readonly string[] = [];
@@ -42,7 +47,13 @@ function toCachedToken(row: TokenWithKeyspace): CachedToken {
     metadata: JSON.parse(row.metadata) as Record<string, string>,
     adminKeyspaces: row.admin_keyspaces === null ? null : (JSON.parse(row.admin_keyspaces) as string[]),
     hint: row.hint,
+    limits: limitsOf(row),
   };
+}
+
+function limitsOf(row: TokenWithKeyspace): CachedToken['limits'] {
+  const policy = row.keyspace_policy === undefined ? undefined : (JSON.parse(row.keyspace_policy) as Partial<KeyspacePolicy>);
+  return effectiveLimits(policy?.limits, row.limits === null ? null : (JSON.parse(row.limits) as TokenLimits));
 }
 
 /** The outcome of a token lookup: the token, null when none has that hash, or MALFORMED when the checksum fails. */
@@ -126,16 +137,48 @@ export function verifyTokenNow(context: ServiceContext, request: VerifyRequest, 
   return completeVerification(context, request, visibility, found);
 }
 
-function completeVerification(context: ServiceContext, request: VerifyRequest, visibility: KeyspaceVisibility, token: TokenLookup): VerifyResult {
-  if (token === 'MALFORMED') return { valid: false, code: 'MALFORMED' };
-  if (token === null || !isKeyspaceVisible(visibility, token.keyspaceName)) {
-    return { valid: false, code: 'NOT_FOUND' };
+function completeVerification(
+  context: ServiceContext,
+  request: VerifyRequest,
+  visibility: KeyspaceVisibility,
+  token: TokenLookup,
+): VerifyResult | Promise<VerifyResult> {
+  const now = context.clock.now();
+  const ip = request.ip ?? null;
+  if (token === 'MALFORMED' || token === null || !isKeyspaceVisible(visibility, token.keyspaceName)) {
+    const code = token === 'MALFORMED' ? 'MALFORMED' : 'NOT_FOUND';
+    recordUse(context, null, code, ip, now, request);
+    return { valid: false, code };
   }
 
-  const now = context.clock.now();
   const check = checkToken(token, request.scopes ?? noScopes, now);
-  if (check.code === 'VALID') context.usage.record(token.id, now, request.ip ?? null);
+  if (check.code !== 'VALID' || token.limits === null) return finishVerification(context, request, token, now, check);
 
+  // Limits apply only to a token that passed every other check, so a revoked token uses no quota.
+  if (token.limits.allowedNetworks !== null && !isAddressAllowed(ip, token.limits.allowedNetworks)) {
+    return finishVerification(context, request, token, now, { code: 'IP_NOT_ALLOWED' });
+  }
+  if (token.limits.rateLimits.length === 0 && token.limits.quota === null) return finishVerification(context, request, token, now, check);
+
+  const decision = context.limits.consume(token.id, token.limits, now);
+  if (decision instanceof Promise) return decision.then((settled) => finishVerification(context, request, token, now, limitCheck(settled)));
+  return finishVerification(context, request, token, now, limitCheck(decision));
+}
+
+function limitCheck(decision: LimitDecision): TokenCheck {
+  if (decision.code === 'VALID' || decision.retryAfterMilliseconds === null) return { code: decision.code };
+  return { code: decision.code, retryAfterSeconds: Math.ceil(decision.retryAfterMilliseconds / 1000) };
+}
+
+type TokenCheck = { code: VerifyCode; missingScopes?: string[] | undefined; retryAfterSeconds?: number | undefined };
+
+function recordUse(context: ServiceContext, tokenId: string | null, code: VerifyCode, ip: string | null, now: number, request: VerifyRequest): void {
+  context.metrics.countVerification(code);
+  context.usage.record({ tokenId, at: now, code, ip, scopes: request.scopes ?? noScopes });
+}
+
+function finishVerification(context: ServiceContext, request: VerifyRequest, token: CachedToken, now: number, check: TokenCheck): VerifyResult {
+  recordUse(context, token.id, check.code, request.ip ?? null, now, request);
   const result: VerifyResult = {
     valid: check.code === 'VALID',
     code: check.code,
@@ -147,5 +190,6 @@ function completeVerification(context: ServiceContext, request: VerifyRequest, v
     metadata: token.metadata,
   };
   if (check.missingScopes) result.missingScopes = check.missingScopes;
+  if (check.retryAfterSeconds !== undefined) result.retryAfterSeconds = check.retryAfterSeconds;
   return result;
 }

@@ -1,3 +1,4 @@
+import type { TokenLimits } from '../core/limits.js';
 import type { AuditRow, KeyspaceRow } from '../store/schema.js';
 import type { TokenWithKeyspace } from '../store/token-repository.js';
 import type { KeyspacePolicy } from '../core/policy.js';
@@ -38,6 +39,8 @@ export interface Token {
   stateChangedAt: string | null;
   /** Only on admin tokens: the keyspaces it is limited to, or null for all. */
   adminKeyspaces?: string[] | null;
+  /** The token's own limits; null when only the keyspace policy's apply. */
+  limits?: TokenLimits | null;
 }
 
 export interface AuditEntry {
@@ -101,6 +104,7 @@ export function toToken(row: TokenWithKeyspace, now: number): Token {
     successorId: row.successor_id,
     stateReason: row.state_reason,
     stateChangedAt: isoOrNull(row.state_changed_at),
+    limits: row.limits === null ? null : (JSON.parse(row.limits) as TokenLimits),
   };
   if (row.keyspace_name === adminKeyspaceName) {
     token.adminKeyspaces = row.admin_keyspaces === null ? null : (JSON.parse(row.admin_keyspaces) as string[]);

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, PostgresAdapter, sql } from 'kysely';
 import type { Schema } from './schema.js';
 import { genesisHash } from '../core/audit-chain.js';
 
@@ -143,11 +143,61 @@ const secretsSchema: Migration = {
   },
 };
 
+/** Per-token limits, usage counters with roll-ups, anomaly findings, and change notices between PostgreSQL nodes. */
+const usage: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('tokens').addColumn('limits', 'text').execute();
+
+    await db.schema
+      .createTable('usage_counts')
+      .addColumn('token_id', 'text', (column) => column.notNull())
+      .addColumn('step', 'text', (column) => column.notNull())
+      .addColumn('bucket_start', 'bigint', (column) => column.notNull())
+      .addColumn('dimension', 'text', (column) => column.notNull())
+      .addColumn('value', 'text', (column) => column.notNull())
+      .addColumn('count', 'bigint', (column) => column.notNull())
+      .addPrimaryKeyConstraint('usage_counts_pk', ['token_id', 'step', 'bucket_start', 'dimension', 'value'])
+      .execute();
+    await db.schema.createIndex('usage_counts_retention_idx').on('usage_counts').columns(['step', 'bucket_start']).execute();
+
+    await db.schema
+      .createTable('anomalies')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('subject', 'text', (column) => column.notNull())
+      .addColumn('kind', 'text', (column) => column.notNull())
+      .addColumn('period_start', 'bigint', (column) => column.notNull())
+      .addColumn('keyspace', 'text')
+      .addColumn('detected_at', 'bigint', (column) => column.notNull())
+      .addColumn('evidence', 'text', (column) => column.notNull())
+      .addColumn('response', 'text', (column) => column.notNull())
+      .addUniqueConstraint('anomalies_once_per_period', ['subject', 'kind', 'period_start'])
+      .execute();
+
+    // PostgreSQL nodes learn of a token change made by any other node from this notice; it names
+    // the token's hash, which is what their verification caches are keyed by. Last-used updates
+    // change none of the columns compared, so usage flushes send nothing.
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`
+        create function tessera_notify_token_change() returns trigger language plpgsql as $$
+        begin
+          perform pg_notify('tessera_token_changes', new.hash);
+          return new;
+        end $$`.execute(db);
+      await sql`
+        create trigger tokens_changed after update on tokens for each row
+        when ((old.state, old.expires_at, old.scopes, old.limits, old.owner, old.metadata, old.admin_keyspaces, old.successor_id)
+          is distinct from (new.state, new.expires_at, new.scopes, new.limits, new.owner, new.metadata, new.admin_keyspaces, new.successor_id))
+        execute function tessera_notify_token_change()`.execute(db);
+    }
+  },
+};
+
 // Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_events': eventOutbox,
   '0003_secrets': secretsSchema,
+  '0004_usage': usage,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
@@ -157,7 +207,7 @@ export async function migrateToLatest(db: Kysely<Schema>): Promise<void> {
   const migrator = new Migrator({ db, provider, migrationTableName: 'tessera_migration', migrationLockTableName: 'tessera_migration_lock' });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
-  if (error || failed) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed`, { cause: error });
-  }
+  if (failed) throw new Error(`database migration ${failed.migrationName} failed`, { cause: error });
+  // Kysely also fails before running anything, e.g. when the database holds a migration this build does not know.
+  if (error) throw new Error(`database migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

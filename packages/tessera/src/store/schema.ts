@@ -43,6 +43,8 @@ export interface TokenRow {
   state_changed_at: number | null;
   /** JSON array of keyspace names an admin token is limited to; null means every keyspace. */
   admin_keyspaces: string | null;
+  /** JSON TokenLimits set on this token; null leaves the keyspace policy's limits in force. */
+  limits: string | null;
 }
 
 export interface AuditRow {
@@ -133,6 +135,38 @@ export interface SecretVersionRow {
   created_by: string | null;
 }
 
+/**
+ * One counter of one token's usage in one time bucket: the verifications with one result code,
+ * from one source network, or requiring one scope. Minute, hour and day buckets are written in
+ * the same transaction, so the roll-ups always agree with the minutes they sum.
+ */
+export interface UsageCountRow {
+  token_id: string;
+  step: UsageStep;
+  bucket_start: number;
+  dimension: UsageDimension;
+  value: string;
+  count: number;
+}
+
+export type UsageStep = 'minute' | 'hour' | 'day';
+export type UsageDimension = 'code' | 'network' | 'scope';
+
+/** An anomaly finding; one per subject, kind and period, so repeats within a period are not raised again. */
+export interface AnomalyRow {
+  id: string;
+  /** A token id, or for failed-verification bursts the source address. */
+  subject: string;
+  kind: string;
+  period_start: number;
+  keyspace: string | null;
+  detected_at: number;
+  /** JSON evidence: numbers, networks and times, never a token. */
+  evidence: string;
+  /** What the policy did: alert, suspend or rotate. */
+  response: string;
+}
+
 export interface Schema {
   keyspaces: KeyspaceRow;
   tokens: TokenRow;
@@ -142,6 +176,8 @@ export interface Schema {
   events: EventRow;
   secrets: SecretRow;
   secret_versions: SecretVersionRow;
+  usage_counts: UsageCountRow;
+  anomalies: AnomalyRow;
 }
 
 /** A connection or an open transaction; repositories accept either. */

@@ -7,14 +7,14 @@ export async function insertToken(executor: Executor, row: TokenRow): Promise<vo
 }
 
 /** A token row with the name of its keyspace, which every reader needs. */
-export type TokenWithKeyspace = TokenRow & { keyspace_name: string };
+export type TokenWithKeyspace = TokenRow & { keyspace_name: string; keyspace_policy?: string };
 
 function selectTokens(executor: Executor) {
   return executor
     .selectFrom('tokens')
     .innerJoin('keyspaces', 'keyspaces.id', 'tokens.keyspace_id')
     .selectAll('tokens')
-    .select('keyspaces.name as keyspace_name');
+    .select(['keyspaces.name as keyspace_name', 'keyspaces.policy as keyspace_policy']);
 }
 
 export async function findTokenById(executor: Executor, id: string): Promise<TokenWithKeyspace | undefined> {
@@ -87,6 +87,7 @@ export async function listTokens(executor: Executor, query: TokenListQuery): Pro
       );
       break;
     case 'disabled':
+    case 'suspended':
     case 'revoked':
       select = select.where('tokens.state', '=', query.state);
       break;

@@ -118,6 +118,8 @@ export interface ServeProcess {
   waitForAdminToken(timeoutMs?: number): Promise<string>;
   /** Sends SIGTERM and resolves once the process has exited and its output pipes are closed. */
   stop(timeoutMs?: number): Promise<ServeExit>;
+  /** Sends SIGKILL, as a crash would, and resolves once the process is gone. */
+  kill(): Promise<ServeExit>;
 }
 
 let serveCount = 0;
@@ -191,6 +193,11 @@ export async function startServe(options: ServeOptions): Promise<ServeProcess> {
     waitForStderr,
     async waitForAdminToken(timeoutMs) {
       return rememberSecret(await waitForStderr(adminTokenPattern, timeoutMs));
+    },
+    async kill() {
+      if (exit) return exit;
+      child.kill('SIGKILL');
+      return closed;
     },
     async stop(timeoutMs = 10_000) {
       if (exit) return exit;

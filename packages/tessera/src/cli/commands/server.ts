@@ -1,6 +1,8 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { defaultRetention, type UsageRetention } from '../../core/usage-buckets.js';
 import { defaultHost, defaultPort } from '../../http/defaults.js';
-import { portOption, resolveDataDir, type GlobalOptions } from '../settings.js';
+import { defaultUsageOptions } from '../../services/usage-recorder.js';
+import { durationOption, portOption, resolveDataDir, type GlobalOptions } from '../settings.js';
 import { printJson } from '../output.js';
 
 // The database, server and logger modules load only when these commands run, so that commands
@@ -40,7 +42,19 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
     .description('serve the HTTP API; the first start on an empty data directory also initialises it')
     .addOption(new Option('--host <address>', 'address to listen on').env('TESSERA_HOST').default(defaultHost))
     .addOption(new Option('--port <number>', 'TCP port to listen on; 0 picks a free one').env('TESSERA_PORT').argParser(portOption).default(defaultPort))
-    .action(async (commandOptions: { host: string; port: number }) => {
+    .addOption(
+      new Option('--usage-flush-interval <duration>', 'how often recorded usage is written, e.g. 5s; a crash loses at most this much usage')
+        .env('TESSERA_USAGE_FLUSH_INTERVAL')
+        .argParser(durationOption)
+        .default(defaultUsageOptions.flushIntervalMilliseconds / 1000, '5s'),
+    )
+    .addOption(
+      new Option('--usage-retention <days>', 'days of minute, hour and day usage to keep, as minute:hour:day')
+        .env('TESSERA_USAGE_RETENTION')
+        .argParser(retentionOption)
+        .default(defaultRetention, '2:35:400'),
+    )
+    .action(async (commandOptions: { host: string; port: number; usageFlushInterval: number; usageRetention: UsageRetention }) => {
       const options = globals();
       const { createLogger } = await import('../../services/logger.js');
       const { startServer } = await import('../../http/start.js');
@@ -52,6 +66,9 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         host: commandOptions.host,
         port: commandOptions.port,
         logger,
+        redisUrl: process.env['REDIS_URL'],
+        redisKeyPrefix: process.env['TESSERA_REDIS_PREFIX'],
+        usage: { flushIntervalMilliseconds: Math.max(1, commandOptions.usageFlushInterval) * 1000, retention: commandOptions.usageRetention },
       });
 
       // The first admin token goes to standard error, never through the logger, so no log line contains it.
@@ -74,4 +91,13 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
       });
       logger.flush();
     });
+}
+
+function retentionOption(value: string): UsageRetention {
+  const parts = value.split(':').map(Number);
+  if (parts.length !== 3 || parts.some((days) => !Number.isInteger(days) || days < 1)) {
+    throw new InvalidArgumentError(`'${value}' is not minute:hour:day retention in whole days; use e.g. 2:35:400`);
+  }
+  const [minuteDays, hourDays, dayDays] = parts as [number, number, number];
+  return { minuteDays, hourDays, dayDays };
 }

@@ -28,7 +28,17 @@ export function verifyRoutes(app: FastifyInstance, context: ServiceContext): voi
           verifyTokenNow(context, request.body, keyspaceVisibility(actor)),
         );
       }
-      return verifyTokenNow(context, request.body, keyspaceVisibility(actor));
+
+      const started = performance.now();
+      const result = verifyTokenNow(context, request.body, keyspaceVisibility(actor));
+      if (!(result instanceof Promise)) {
+        context.metrics.observeVerifyDuration((performance.now() - started) / 1000);
+        return result;
+      }
+      return result.then((settled) => {
+        context.metrics.observeVerifyDuration((performance.now() - started) / 1000);
+        return settled;
+      });
     },
   );
 }
