@@ -10,6 +10,7 @@ import { createKeyspace } from '../src/services/keyspaces.js';
 import { createSecret } from '../src/services/secrets.js';
 import { Tessera } from '../src/services/tessera.js';
 import { issueToken } from '../src/services/tokens.js';
+import { verifyToken } from '../src/services/verifier.js';
 import { rememberSecret } from './support/artifacts.js';
 import { runCli } from './support/cli.js';
 import type { TestDatabase } from './support/databases.js';
@@ -35,6 +36,7 @@ describeEachDatabase('tessera check', (target) => {
   let database: TestDatabase;
   let tessera: Tessera;
   let overscopedId = '';
+  let overscopedSecret = '';
   // Creation times are set with a fake clock; the CLI then checks at the real time.
   const now = Date.now();
   const clock = new FakeClock(now);
@@ -88,7 +90,7 @@ describeEachDatabase('tessera check', (target) => {
       expiresInSeconds: 60 * daySeconds,
       ...clean,
     });
-    rememberSecret(overscoped.secret);
+    overscopedSecret = rememberSecret(overscoped.secret);
     overscopedId = overscoped.token.id;
     await issue({ name: 'clean token', scopes: ['orders:read'] });
 
@@ -202,5 +204,18 @@ describeEachDatabase('tessera check', (target) => {
     expect(report.policy.staleAfterDays).toBe(200);
     expect(report.summary.byRule.stale).toBe(0);
     expect(report.findings).toHaveLength(6);
+  });
+
+  // Last, because the usage it records would change what the tests above expect.
+  test('recorded usage finds scopes never exercised', async () => {
+    const context = tessera.context;
+    const result = await verifyToken(context, { token: overscopedSecret, scopes: ['orders:read'], ip: '127.0.0.1' }, { keyspaces: null, adminKeyspace: true });
+    expect(result.code).toBe('VALID');
+    await context.usage.flush();
+
+    const report = await runCheck(context, localOperator(), defaultCheckPolicy);
+    const unused = report.findings.filter((finding) => finding.rule === 'unused-scopes');
+    expect(unused.map((finding) => finding.subject.name)).toEqual(['overscoped token']);
+    expect(unused[0]?.message).toBe("token 'overscoped token' in keyspace 'orders' was granted scopes it never used: orders:write; issue a token without them");
   });
 });

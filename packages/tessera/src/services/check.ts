@@ -15,6 +15,8 @@ import type { Actor } from './actor.js';
 import { requirePermission, requireUnlimited } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { allSecrets, tokensInService } from './inventory.js';
+import { scopesUsedByToken } from './usage.js';
+import { tokenIdsWithUsage } from '../store/usage-repository.js';
 
 /**
  * The scopes a token was used with, from usage records. It returns undefined while usage is not
@@ -22,8 +24,18 @@ import { allSecrets, tokensInService } from './inventory.js';
  */
 export type ScopeUsageSource = (tokenId: string) => Promise<readonly string[] | undefined>;
 
-// TODO: read per-token scope usage from the usage records once they store the scopes each request required.
-export const unknownScopeUsage: ScopeUsageSource = async () => undefined;
+/**
+ * Builds the scope usage source from the usage records. One query first finds the tokens with any
+ * recorded usage, so a check over many never-used tokens sends no query per token.
+ */
+export async function recordedScopeUsage(context: ServiceContext): Promise<ScopeUsageSource> {
+  const used = new Set(await tokenIdsWithUsage(context.db));
+  return async (tokenId) => {
+    if (!used.has(tokenId)) return undefined;
+    const scopes = await scopesUsedByToken(context, tokenId);
+    return scopes === undefined ? undefined : [...scopes];
+  };
+}
 
 export interface CheckReport {
   checkedAt: string;
@@ -94,12 +106,12 @@ const progressInterval = 10_000;
 
 /** Evaluates every token and secret against the policy. */
 export async function runCheck(context: ServiceContext, actor: Actor, policy: CheckPolicy, options: CheckOptions = {}): Promise<CheckReport> {
-  const scopeUsage = options.scopeUsage ?? unknownScopeUsage;
   const reportProgress = (checked: number): void => {
     if (checked % progressInterval === 0) options.onProgress?.(checked);
   };
   await requirePermission(context, actor, { scope: 'check:read', action: 'check.run' });
   await requireUnlimited(context, actor, 'check.run');
+  const scopeUsage = options.scopeUsage ?? (await recordedScopeUsage(context));
 
   const now = context.clock.now();
   const findings: Finding[] = [];
