@@ -3,7 +3,21 @@ export const scopePattern = /^[a-z][a-z0-9_-]{0,31}:[a-z*][a-z0-9_*-]{0,31}$/;
 export const maxScopes = 64;
 
 /** Scopes of admin tokens; `admin` grants every other one and the management of admin tokens. */
-export const adminScopes = ['admin', 'keyspaces:read', 'keyspaces:write', 'tokens:read', 'tokens:write', 'tokens:verify', 'audit:read'] as const;
+export const adminScopes = [
+  'admin',
+  'keyspaces:read',
+  'keyspaces:write',
+  'tokens:read',
+  'tokens:write',
+  'tokens:verify',
+  'audit:read',
+  'policies:read',
+  'policies:write',
+  'webhooks:read',
+  'webhooks:write',
+  'alerts:read',
+  'alerts:write',
+] as const;
 
 export type AdminScope = (typeof adminScopes)[number];
 

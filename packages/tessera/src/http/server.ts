@@ -15,9 +15,13 @@ import { tokenRoutes } from './routes/tokens.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
 import { eventRoutes } from './routes/events.js';
+import { alertRoutes, alertSchema } from './routes/alerts.js';
+import { policyRoutes, policySchema } from './routes/policies.js';
+import { retirementRoutes } from './routes/retirement.js';
+import { webhookDeliverySchema, webhookRoutes, webhookSchema } from './routes/webhooks.js';
 
 // Components that routes refer to by $ref, registered with both the validator and the OpenAPI document.
-const sharedSchemas = [keyspaceSchema, tokenSchema, auditEntrySchema, eventSchema];
+const sharedSchemas = [keyspaceSchema, tokenSchema, auditEntrySchema, eventSchema, policySchema, webhookSchema, webhookDeliverySchema, alertSchema];
 
 export const bodyLimitBytes = 1024 * 1024;
 
@@ -91,6 +95,10 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   verifyRoutes(app, context);
   auditRoutes(app, context);
   eventRoutes(app, context);
+  policyRoutes(app, context);
+  webhookRoutes(app, context);
+  alertRoutes(app, context);
+  retirementRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   return app;

@@ -8,12 +8,16 @@ import { createLogger } from '../services/logger.js';
 import { Tessera, type OpenOptions } from '../services/tessera.js';
 import { watchExternalChanges } from '../services/external-changes.js';
 import { buildServer } from './server.js';
+import { defaultJobOptions, tesseraJobs, type JobOptions } from '../scheduler/jobs.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 
 export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
   host?: string | undefined;
   port?: number | undefined;
   logger?: Logger | undefined;
   clock?: Clock | undefined;
+  /** Options of the scheduled jobs, or false to run none (a node that only serves requests). */
+  scheduler?: Partial<JobOptions> | false | undefined;
 }
 
 export interface RunningServer {
@@ -23,6 +27,8 @@ export interface RunningServer {
   url: string;
   /** The first admin token when this start initialised the installation, otherwise null. */
   initialAdminToken: string | null;
+  /** The scheduled jobs of this node; null when started with `scheduler: false`. */
+  scheduler: Scheduler | null;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   tessera.context.usage.start();
   started = true;
   const externalChanges = watchExternalChanges(tessera.context);
+  const scheduler = options.scheduler === false ? null : new Scheduler(tessera.context, tesseraJobs({ ...defaultJobOptions, ...options.scheduler }));
+  scheduler?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -78,8 +86,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     tessera,
     url: `http://${urlHost}:${port}`,
     initialAdminToken,
+    scheduler,
     async close() {
       externalChanges.stop();
+      await scheduler?.stop();
       await app.close();
       await tessera.close();
       logger.info('tessera stopped');
