@@ -44,7 +44,7 @@ export async function fanOutEvents(context: ServiceContext): Promise<number> {
       for (const event of events) {
         for (const webhook of webhooks) {
           // An endpoint receives what happened after it was created, not the history before it.
-          if (event.occurred_at < webhook.created_at || !matchesEventType(JSON.parse(webhook.event_types) as string[], event.type)) continue;
+          if (Number(event.seq) <= Number(webhook.after_seq) || !matchesEventType(JSON.parse(webhook.event_types) as string[], event.type)) continue;
           rows.push(newDelivery(webhook, event.id, Number(event.seq), event.type, now));
         }
       }

@@ -4,6 +4,7 @@ import { isEventTypePattern } from '../core/event-types.js';
 import { sealSecret } from '../core/secret-box.js';
 import { maskTokensInText } from '../core/token-format.js';
 import { generateWebhookSecret } from '../core/webhook-signature.js';
+import { nextEventSeq } from '../store/event-repository.js';
 import type { WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
 import {
   deleteWebhook as deleteWebhookRow,
@@ -170,6 +171,8 @@ export async function createWebhook(context: ServiceContext, actor: Actor, input
       format: input.format ?? 'standard',
       event_types: JSON.stringify([...new Set(input.eventTypes ?? ['*'])]),
       enabled: input.enabled === false ? 0 : 1,
+      // Read under the audit head lock that auditedChange holds, so no event can take a smaller seq later.
+      after_seq: (await nextEventSeq(transaction)) - 1,
       secret_ciphertext: sealSecret(key, webhookSecretPurpose, id, secret),
       secret_key_version: key.version,
       created_at: now,

@@ -155,6 +155,7 @@ const scheduler: Migration = {
       .addColumn('format', 'text', (column) => column.notNull())
       .addColumn('event_types', 'text', (column) => column.notNull())
       .addColumn('enabled', 'integer', (column) => column.notNull())
+      .addColumn('after_seq', 'bigint', (column) => column.notNull())
       .addColumn('secret_ciphertext', 'text', (column) => column.notNull())
       .addColumn('secret_key_version', 'integer', (column) => column.notNull())
       .addColumn('created_at', 'bigint', (column) => column.notNull())

@@ -154,6 +154,8 @@ export interface WebhookRow {
   /** JSON array of subscribed event types: exact types, prefixes such as `token.*`, or `*`. */
   event_types: string;
   enabled: number;
+  /** The last event seq when the endpoint was created; it receives only later events. */
+  after_seq: number;
   /** The `whsec_` signing secret, AES-256-GCM encrypted under a key derived from the master key. */
   secret_ciphertext: string;
   secret_key_version: number;
