@@ -1,4 +1,9 @@
 import type { GlobalOptions } from './settings.js';
+import type { EffectivePolicy } from '../core/policy-rules.js';
+import type { Alert, AlertListInput } from '../services/alerts.js';
+import type { Policy } from '../services/policies.js';
+import type { RetirementReport } from '../services/retirement.js';
+import type { CreatedWebhook, Webhook, WebhookDelivery, WebhookInput } from '../services/webhooks.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
 import type { RotatedToken, RotateTokenInput } from '../services/rotation.js';
@@ -18,6 +23,21 @@ export interface TesseraClient {
   verifyToken(request: VerifyRequest): Promise<VerifyResult>;
   verifyAudit(): Promise<AuditVerification>;
   exportAudit(): AsyncIterable<AuditEntry>;
+  listPolicies(): Promise<Page<Policy>>;
+  getPolicy(name: string): Promise<Policy>;
+  applyPolicies(policies: unknown[]): Promise<Page<Policy>>;
+  deletePolicy(name: string): Promise<void>;
+  getEffectivePolicy(keyspace: string): Promise<EffectivePolicy>;
+  createWebhook(input: WebhookInput): Promise<CreatedWebhook>;
+  listWebhooks(): Promise<Page<Webhook>>;
+  updateWebhook(id: string, input: WebhookInput): Promise<Webhook>;
+  deleteWebhook(id: string): Promise<void>;
+  listWebhookDeliveries(id: string, query: { status?: string; limit?: number }): Promise<Page<WebhookDelivery>>;
+  replayDelivery(id: string, deliveryId: string): Promise<WebhookDelivery>;
+  listAlerts(query: AlertListInput): Promise<Page<Alert>>;
+  acknowledgeAlert(id: string): Promise<Alert>;
+  getRetirementReport(id: string): Promise<RetirementReport>;
+  extendGracePeriod(id: string, extendBySeconds: number): Promise<RetirementReport>;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,10 @@ import type { Tessera } from '../services/tessera.js';
 import { rotateToken } from '../services/rotation.js';
 import { changeTokenState, getToken, issueToken, listTokens } from '../services/tokens.js';
 import { verifyToken } from '../services/verifier.js';
+import { acknowledgeAlert, listAlerts } from '../services/alerts.js';
+import { applyPolicies, deletePolicy, getEffectivePolicy, getPolicy, listPolicies } from '../services/policies.js';
+import { extendGracePeriod, getRetirementReport } from '../services/retirement.js';
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks, replayDelivery, updateWebhook } from '../services/webhooks.js';
 import type { TesseraClient } from './client.js';
 
 /**
@@ -27,6 +31,21 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     verifyToken: (request) => verifyToken(context, request, everyKeyspace),
     verifyAudit: () => verifyAuditChain(context, operator),
     exportAudit: () => exportAuditEntries(context, operator),
+    listPolicies: () => listPolicies(context, operator),
+    getPolicy: (name) => getPolicy(context, operator, name),
+    applyPolicies: async (policies) => ({ items: await applyPolicies(context, operator, policies), nextCursor: null }),
+    deletePolicy: (name) => deletePolicy(context, operator, name),
+    getEffectivePolicy: (keyspace) => getEffectivePolicy(context, operator, keyspace),
+    createWebhook: (input) => createWebhook(context, operator, input),
+    listWebhooks: () => listWebhooks(context, operator),
+    updateWebhook: (id, input) => updateWebhook(context, operator, id, input),
+    deleteWebhook: (id) => deleteWebhook(context, operator, id),
+    listWebhookDeliveries: (id, query) => listWebhookDeliveries(context, operator, id, query),
+    replayDelivery: (id, deliveryId) => replayDelivery(context, operator, id, deliveryId),
+    listAlerts: (query) => listAlerts(context, operator, query),
+    acknowledgeAlert: (id) => acknowledgeAlert(context, operator, id),
+    getRetirementReport: (id) => getRetirementReport(context, operator, id),
+    extendGracePeriod: (id, extendBySeconds) => extendGracePeriod(context, operator, id, { extendBySeconds }),
     close: () => tessera.close(),
   };
 }

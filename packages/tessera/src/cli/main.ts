@@ -7,6 +7,10 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerKeyspaceCommands } from './commands/keyspace.js';
 import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
+import { registerAlertCommands } from './commands/alert.js';
+import { registerPolicyCommands } from './commands/policy.js';
+import { registerRetirementCommands } from './commands/retirement.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 import { createLocalClient } from './local-client.js';
 import { createRemoteClient } from './remote-client.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
@@ -34,6 +38,9 @@ const optionsByField: Record<string, string> = {
   owner: '--owner',
   metadata: '--metadata',
   reason: '--reason',
+  extendBySeconds: '--by',
+  file: '--file',
+  eventTypes: '--event',
 };
 
 /** Names the CLI option in a message that starts with an API field, e.g. "body.expiresInSeconds: …". */
@@ -95,6 +102,13 @@ export function createProgram(): Command {
   registerKeyspaceCommands(program, withClient);
   registerTokenCommands(program, withClient);
   registerAuditCommands(program, withClient);
+  registerRetirementCommands(
+    program.commands.find((command) => command.name() === 'token')!,
+    withClient,
+  );
+  registerPolicyCommands(program, withClient);
+  registerWebhookCommands(program, withClient);
+  registerAlertCommands(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

@@ -41,6 +41,12 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     return (await response.json()) as T;
   }
 
+  /** Calls a route that answers 204 with no body, such as a delete. */
+  async function callWithoutBody(method: string, path: string): Promise<void> {
+    const response = await send(method, path);
+    if (!response.ok) throw await errorFrom(response);
+  }
+
   function query(parameters: Record<string, string | number | undefined>): string {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(parameters)) if (value !== undefined) search.set(key, String(value));
@@ -63,6 +69,21 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
       if (!response.ok) throw await errorFrom(response);
       yield* readJsonLines<AuditEntry>(response);
     },
+    listPolicies: () => call('GET', '/v1/policies'),
+    getPolicy: (name) => call('GET', `/v1/policies/${encodeURIComponent(name)}`),
+    applyPolicies: (policies) => call('POST', '/v1/policies/apply', { policies }),
+    deletePolicy: (name) => callWithoutBody('DELETE', `/v1/policies/${encodeURIComponent(name)}`),
+    getEffectivePolicy: (keyspace) => call('GET', `/v1/keyspaces/${encodeURIComponent(keyspace)}/policy`),
+    createWebhook: (input) => call('POST', '/v1/webhooks', input),
+    listWebhooks: () => call('GET', '/v1/webhooks'),
+    updateWebhook: (id, input) => call('PATCH', `/v1/webhooks/${encodeURIComponent(id)}`, input),
+    deleteWebhook: (id) => callWithoutBody('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`),
+    listWebhookDeliveries: (id, parameters) => call('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries${query({ ...parameters })}`),
+    replayDelivery: (id, deliveryId) => call('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`, {}),
+    listAlerts: (parameters) => call('GET', `/v1/alerts${query({ ...parameters })}`),
+    acknowledgeAlert: (id) => call('POST', `/v1/alerts/${encodeURIComponent(id)}/acknowledge`, {}),
+    getRetirementReport: (id) => call('GET', `/v1/tokens/${encodeURIComponent(id)}/retirement`),
+    extendGracePeriod: (id, extendBySeconds) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/extend-grace`, { extendBySeconds }),
     close: async () => {},
   };
 }
