@@ -32,7 +32,7 @@ describe.skipIf(!postgres.available)('two servers on one PostgreSQL database', (
     const outcomes: string[] = [];
     for (let round = 0; round < times; round += 1) {
       const [a, b] = await Promise.all([first.scheduler!.runDueJobs(), second.scheduler!.runDueJobs()]);
-      outcomes.push(a['token-lifecycle'], b['token-lifecycle']);
+      outcomes.push(a['token-lifecycle'] ?? 'missing', b['token-lifecycle'] ?? 'missing');
     }
     return outcomes;
   }
