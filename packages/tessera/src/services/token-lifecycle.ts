@@ -54,6 +54,14 @@ async function loadPolicyIndex(context: ServiceContext): Promise<PolicyIndex> {
   return { keyspaces, policyOf: (keyspaceId) => byId.get(keyspaceId)! };
 }
 
+/**
+ * Lets queued requests run. With SQLite every query completes synchronously, so a pass that never
+ * waits for the event loop would hold up verification requests until it ends.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
@@ -80,6 +88,7 @@ async function noticedKeys(context: ServiceContext, tokens: readonly TokenWithKe
 async function commitNotices(context: ServiceContext, notices: readonly TokenNotice[], action: string): Promise<number> {
   let sent = 0;
   for (const batch of chunk(notices, batchSize)) {
+    await yieldToEventLoop();
     sent += await auditedChange(context, schedulerActor, async (transaction, now) => {
       const existing = new Set(
         (
@@ -141,6 +150,7 @@ export async function sendExpiryWarnings(context: ServiceContext, index: PolicyI
 export async function markExpiredTokens(context: ServiceContext, now: number): Promise<number> {
   let marked = 0;
   for (;;) {
+    await yieldToEventLoop();
     const tokens = await findTokensPastExpiry(context.db, now, batchSize);
     if (tokens.length === 0) return marked;
 

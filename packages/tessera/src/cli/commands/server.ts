@@ -38,7 +38,8 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
     .description('serve the HTTP API; the first start on an empty data directory also initialises it')
     .addOption(new Option('--host <address>', 'address to listen on').env('TESSERA_HOST').default(defaultHost))
     .addOption(new Option('--port <number>', 'TCP port to listen on; 0 picks a free one').env('TESSERA_PORT').argParser(portOption).default(defaultPort))
-    .action(async (commandOptions: { host: string; port: number }) => {
+    .option('--no-scheduler', 'run no scheduled jobs on this node, e.g. on nodes that only verify while other nodes run the jobs')
+    .action(async (commandOptions: { host: string; port: number; scheduler: boolean }) => {
       const options = globals();
       const logger = createLogger();
       const server = await startServer({
@@ -48,6 +49,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         host: commandOptions.host,
         port: commandOptions.port,
         logger,
+        ...(!commandOptions.scheduler && { scheduler: false as const }),
       });
 
       // The first admin token goes to standard error, never through the logger, so no log line contains it.
