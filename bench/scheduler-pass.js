@@ -1,7 +1,7 @@
 // The scheduler's token pass over 100,000 tokens, and cached verification throughput while it runs.
 //
-// Builds an installation with 100,000 active tokens in one keyspace: 1,000 expire in 10 days, so
-// the 14-day expiry warning is due for them, and the rest expire in 20 to 90 days and were used an
+// Builds an installation with 100,000 active tokens in one keyspace. 1,000 expire in 10 days, so
+// the 14-day expiry warning is due for them. The rest expire in 20 to 90 days, and all were used an
 // hour ago, so nothing else is due. Then:
 //  1. times `runLifecyclePass` (services/token-lifecycle.js) with the 1,000 warnings due (their
 //     notices are deleted before each round, so every round sends all 1,000 again) and with

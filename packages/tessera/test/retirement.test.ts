@@ -23,7 +23,7 @@ describeEachDatabase('retiring a rotated token', (target) => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer(target, { clock, name: 'retirement', scheduler: false });
+    server = await startTestServer(target, { clock, name: 'retirement' });
     await call('POST', '/v1/keyspaces', { name: 'ledger', prefix: 'ldg', policy: { gracePeriodSeconds: 24 * 3600 } });
     predecessor = await issue('posting');
     unused = await issue('archive');
@@ -69,7 +69,7 @@ describeEachDatabase('retiring a rotated token', (target) => {
     expect(token.expiresAt).toBe(extended.graceEndsAt);
   });
 
-  test('grace extension is refused where it does not apply', async () => {
+  test('grace extension rejected where inapplicable', async () => {
     const fresh = await issue('fresh');
     const cases: [string, unknown, number][] = [
       [unused.id, { extendBySeconds: 3600 }, 409],

@@ -32,12 +32,12 @@ describeEachDatabase('scheduler expiry warnings', (target) => {
 
   async function restart(): Promise<void> {
     await server.stop();
-    server = await startTestServer(target, { clock, database, name: 'scheduler-expiry-restarted' });
+    server = await startTestServer(target, { clock, database, name: 'scheduler-expiry-restarted', scheduler: {} });
   }
 
   beforeAll(async () => {
     database = await target.create();
-    server = await startTestServer(target, { clock, database, name: 'scheduler-expiry' });
+    server = await startTestServer(target, { clock, database, name: 'scheduler-expiry', scheduler: {} });
     adminToken = server.adminToken;
     await call('POST', '/v1/keyspaces', { name: 'billing', prefix: 'bill' });
     const issued = await call('POST', '/v1/tokens', { keyspace: 'billing', name: 'invoice-sync', scopes: [], expiresInSeconds: 20 * 86400 });

@@ -39,8 +39,8 @@ describe.skipIf(!postgres.available)('two servers on one PostgreSQL database', (
 
   beforeAll(async () => {
     database = await postgres.create();
-    first = await startTestServer(postgres, { clock, database, name: 'two-nodes-first' });
-    second = await startTestServer(postgres, { clock, database, name: 'two-nodes-second' });
+    first = await startTestServer(postgres, { clock, database, name: 'two-nodes-first', scheduler: {} });
+    second = await startTestServer(postgres, { clock, database, name: 'two-nodes-second', scheduler: {} });
     await receiver.start();
     const webhook = await call('POST', '/v1/webhooks', { name: 'ops', url: receiver.url, eventTypes: ['token.*'] });
     rememberSecret(webhook.secret);

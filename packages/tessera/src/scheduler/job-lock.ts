@@ -13,8 +13,8 @@ function lockKey(jobName: string): number {
 /**
  * Runs `work` while holding the job's lock, or returns undefined at once when another node holds it.
  * PostgreSQL: a session advisory lock on one pooled connection, released when `work` ends or, if the
- * node dies, when its connection closes. SQLite serves one server process, so no lock is taken there;
- * the claim of the run (see scheduler.ts) still keeps a second process from running the same slot.
+ * node dies, when its connection closes. SQLite serves one server process, so no lock is taken there.
+ * The claim of the run (see scheduler.ts) still keeps a second process from running the same slot.
  */
 export async function withJobLock<T>(context: ServiceContext, jobName: string, work: () => Promise<T>): Promise<T | undefined> {
   if (context.dialect !== 'postgres') return work();

@@ -13,7 +13,7 @@ export interface JobOptions {
 
 export const defaultJobOptions: JobOptions = { lifecyclePattern: '0 * * * * *', dispatchPattern: '*/2 * * * * *', delivery: defaultDeliveryOptions };
 
-/** The jobs of `tessera serve`. */
+/** Returns the jobs that `tessera serve` runs. */
 export function tesseraJobs(options: JobOptions = defaultJobOptions): JobDefinition[] {
   return [
     { name: 'token-lifecycle', pattern: options.lifecyclePattern, run: (context) => runLifecyclePass(context) },

@@ -15,9 +15,9 @@ export interface JobDefinition {
 export type RunOutcome = 'ran' | 'not_due' | 'locked' | 'claimed_elsewhere' | 'failed';
 
 /**
- * Runs jobs inside `tessera serve`. Croner only wakes the scheduler up; whether a job is due comes
+ * Runs jobs inside `tessera serve`. Croner only wakes the scheduler up. Whether a job is due comes
  * from its stored `next_due_at` and the service clock, so a run missed while no node was up is
- * caught up at the next start, and tests drive the jobs with a fake clock through `runDueJobs`.
+ * caught up at the next start. Tests drive the jobs with a fake clock through `runDueJobs`.
  */
 export class Scheduler {
   private readonly timers: Cron[] = [];

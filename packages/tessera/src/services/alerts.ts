@@ -58,8 +58,8 @@ const eventsPerPass = 500;
 
 /**
  * Raises alerts from new outbox events and moves the stored cursor in the same transaction, so
- * each event is considered once. A finding about a subject that already has an open alert of the
- * same type updates that alert; a rotation or revocation resolves the open alerts about its token.
+ * each event is considered once. A repeated finding about a subject updates its open alert of the
+ * same type. A rotation or revocation resolves the open alerts about its token.
  */
 export async function raiseAlertsFromEvents(context: ServiceContext): Promise<number> {
   let raised = 0;
@@ -120,7 +120,7 @@ export interface AlertListInput {
   cursor?: string | undefined;
 }
 
-/** Lists alerts newest first; open ones unless `status` says otherwise. */
+/** Lists alerts newest first: the open ones, unless `status` names another status. */
 export async function listAlerts(context: ServiceContext, actor: Actor, input: AlertListInput): Promise<Page<Alert>> {
   await requirePermission(context, actor, { scope: 'alerts:read', action: 'alert.list' });
   const limit = pageSize(input.limit);

@@ -64,9 +64,9 @@ async function checkAttachments(executor: Executor, definition: PolicyDefinition
     if (definition.isDefault && other.is_default === 1) {
       throw new TesseraError('CONFLICT', `default: policy '${other.name}' is already the default; set default to false on it first`, { field: 'default' });
     }
-    const taken = (JSON.parse(other.keyspaces) as string[]).find((name) => definition.keyspaces.includes(name));
-    if (taken !== undefined) {
-      throw new TesseraError('CONFLICT', `keyspaces: keyspace '${taken}' is already attached to policy '${other.name}'; detach it there first`, {
+    const claimedKeyspace = (JSON.parse(other.keyspaces) as string[]).find((name) => definition.keyspaces.includes(name));
+    if (claimedKeyspace !== undefined) {
+      throw new TesseraError('CONFLICT', `keyspaces: keyspace '${claimedKeyspace}' is already attached to policy '${other.name}'; detach it there first`, {
         field: 'keyspaces',
       });
     }

@@ -12,7 +12,7 @@ import { effectivePolicyOf } from './policies.js';
 import { forgetAfterCommit, loadVisibleToken } from './tokens.js';
 import { isoOrNull } from './views.js';
 
-/** Where and when a token was last presented. */
+/** The time and address of a token's last presentation. */
 export interface PresentationRecord {
   lastPresentedAt: number | null;
   lastPresentedFrom: string | null;

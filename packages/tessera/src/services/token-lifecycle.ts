@@ -25,7 +25,7 @@ const day = 86_400_000;
 /** Tokens per transaction: large enough to keep a pass over many tokens short, small enough to keep locks brief. */
 const batchSize = 250;
 
-/** What one lifecycle pass found and recorded. */
+/** Counts of the notices and changes one lifecycle pass recorded. */
 export interface LifecycleSummary {
   expiryWarnings: number;
   expired: number;
@@ -56,7 +56,7 @@ async function loadPolicyIndex(context: ServiceContext): Promise<PolicyIndex> {
 
 /**
  * Lets queued requests run. With SQLite every query completes synchronously, so a pass that never
- * waits for the event loop would hold up verification requests until it ends.
+ * waits for the event loop would hold up verification requests until it ends. Single queries still block while they run.
  */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -205,8 +205,8 @@ function rotationOffsetMs(tokenId: string, spreadSeconds: number): number {
 
 /**
  * Reports tokens older than their policy's rotate-after age. Tessera does not rotate issued tokens
- * on its own, because nobody would receive the new plaintext: the holder or its owner rotates on
- * the `token.rotation_due` event (self-rotation lets a client do it unattended).
+ * on its own, because no client would receive the new plaintext. The holder or its owner rotates on
+ * the `token.rotation_due` event, and self-rotation lets a client do it unattended.
  */
 export async function reportRotationDue(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
   const governed = index.keyspaces.filter((keyspace) => index.policyOf(keyspace.id).rotateAfterSeconds !== null);

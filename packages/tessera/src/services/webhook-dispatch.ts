@@ -13,7 +13,7 @@ import { toEvent, type TesseraEvent } from './events.js';
 import { webhookSecretPurpose } from './webhooks.js';
 
 export interface DeliveryOptions {
-  /** A receiver that has not answered after this long counts as failed; the attempt is retried. */
+  /** A receiver that sends no response within this time fails the attempt, which is then retried. */
   timeoutMilliseconds: number;
   /** Deliveries sent at the same time. */
   concurrency: number;
@@ -27,7 +27,7 @@ const eventsPerFanOut = 500;
 
 /**
  * Turns new outbox events into pending deliveries, one per subscribed endpoint, and moves the
- * stored cursor in the same transaction: an event is queued once per endpoint even across
+ * stored cursor in the same transaction. So an event is queued once per endpoint, even across
  * restarts, and the unique (endpoint, event) pair keeps it so if two passes ever overlap.
  */
 export async function fanOutEvents(context: ServiceContext): Promise<number> {
@@ -75,7 +75,7 @@ function newDelivery(webhook: WebhookRow, eventId: string, eventSeq: number, eve
   };
 }
 
-/** The request body: the Standard Webhooks shape `{type, timestamp, data}`, or a Slack-compatible message. */
+/** Builds the request body: the Standard Webhooks shape `{type, timestamp, data}`, or a Slack-compatible message. */
 export function deliveryBody(webhook: WebhookRow, event: TesseraEvent): string {
   if (webhook.format === 'slack') {
     const text = `[Tessera] ${summariseEvent(event)}`;
@@ -155,7 +155,9 @@ export async function sendDueDeliveries(
       const now = context.clock.now();
       const attempts = delivery.attempts + 1;
       const exhausted = attempts >= options.backoff.maxAttempts;
-      const status = outcome.delivered ? 'delivered' : exhausted ? 'failed' : 'pending';
+      let status = 'pending';
+      if (outcome.delivered) status = 'delivered';
+      else if (exhausted) status = 'failed';
       const nextAttemptAt = now + Math.round(retryDelaySeconds(attempts, options.backoff, randomInt(1_000_000) / 1_000_000) * 1000);
       await updateDelivery(context.db, delivery.id, {
         status,

@@ -142,8 +142,8 @@ async function requireWebhook(context: ServiceContext, id: string): Promise<Webh
 }
 
 /**
- * Webhooks receive events of every keyspace, so managing them needs a token without keyspace limits;
- * a limited token could otherwise subscribe to events of keyspaces it may not read.
+ * Requires a token without keyspace limits, because an endpoint receives events of every keyspace.
+ * A limited token could otherwise subscribe to events of keyspaces it may not read.
  */
 async function requireWebhookPermission(context: ServiceContext, actor: Actor, scope: 'webhooks:read' | 'webhooks:write', action: string) {
   await requirePermission(context, actor, { scope, action });

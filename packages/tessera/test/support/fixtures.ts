@@ -64,7 +64,10 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts a real server on a loopback port over a fresh database. */
+/**
+ * Starts a real server on a loopback port over a fresh database. Its scheduler runs only when the
+ * test passes `scheduler`, so that no background job changes what other tests compare.
+ */
 export async function startTestServer(
   target: DatabaseTarget,
   options: { clock?: Clock; name?: string; database?: TestDatabase; scheduler?: StartOptions['scheduler'] } = {},
@@ -78,7 +81,7 @@ export async function startTestServer(
     port: 0,
     logger,
     clock: options.clock,
-    scheduler: options.scheduler,
+    scheduler: options.scheduler ?? false,
   });
   const adminToken = server.initialAdminToken ?? '';
   if (adminToken) rememberSecret(adminToken);
