@@ -74,12 +74,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   started = true;
   const externalChanges = watchExternalChanges(tessera.context);
   const scheduler = options.scheduler === false ? null : new Scheduler(tessera.context, tesseraJobs({ ...defaultJobOptions, ...options.scheduler }));
-  scheduler?.start();
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   logger.info({ host, port, database: tessera.context.dialect }, 'tessera listening');
+  // Started after the start-up is logged, because the first catch-up run may be long.
+  scheduler?.start();
 
   return {
     app,

@@ -36,7 +36,8 @@ export class Scheduler {
     for (const job of this.jobs) {
       this.timers.push(new Cron(job.pattern, { timezone: 'UTC', protect: true, unref: true }, () => void this.runIfDue(job)));
     }
-    void this.runDueJobs();
+    // Deferred to the next turn of the event loop, so that start-up finishes (and its log lines are written) first.
+    setImmediate(() => void this.runDueJobs());
   }
 
   /** Runs every job that is due now, once; used at start-up for catch-up and by tests with a fake clock. */
