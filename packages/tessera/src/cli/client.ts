@@ -1,5 +1,10 @@
 import type { TokenLimits } from '../core/limits.js';
 import type { GlobalOptions } from './settings.js';
+import type { EffectivePolicy } from '../core/policy-rules.js';
+import type { Alert, AlertListInput } from '../services/alerts.js';
+import type { Policy } from '../services/policies.js';
+import type { RetirementReport } from '../services/retirement.js';
+import type { CreatedWebhook, Webhook, WebhookDelivery, WebhookInput } from '../services/webhooks.js';
 import type { AuditVerification } from '../services/audit-log.js';
 import type { CreateKeyspaceInput } from '../services/keyspaces.js';
 import type { LeakOutcome, LeakReportInput } from '../services/leak-report.js';
@@ -42,6 +47,21 @@ export interface TesseraClient {
   importSecrets(input: ImportSecretsInput): Promise<ImportResult>;
   runCheck(policy: CheckPolicy): Promise<CheckReport>;
   runReview(members: string[] | undefined): Promise<ReviewReport>;
+  listPolicies(): Promise<Page<Policy>>;
+  getPolicy(name: string): Promise<Policy>;
+  applyPolicies(policies: unknown[]): Promise<Page<Policy>>;
+  deletePolicy(name: string): Promise<void>;
+  getEffectivePolicy(keyspace: string): Promise<EffectivePolicy>;
+  createWebhook(input: WebhookInput): Promise<CreatedWebhook>;
+  listWebhooks(): Promise<Page<Webhook>>;
+  updateWebhook(id: string, input: WebhookInput): Promise<Webhook>;
+  deleteWebhook(id: string): Promise<void>;
+  listWebhookDeliveries(id: string, query: { status?: string; limit?: number }): Promise<Page<WebhookDelivery>>;
+  replayDelivery(id: string, deliveryId: string): Promise<WebhookDelivery>;
+  listAlerts(query: AlertListInput): Promise<Page<Alert>>;
+  acknowledgeAlert(id: string): Promise<Alert>;
+  getRetirementReport(id: string): Promise<RetirementReport>;
+  extendGracePeriod(id: string, extendBySeconds: number): Promise<RetirementReport>;
   close(): Promise<void>;
 }
 

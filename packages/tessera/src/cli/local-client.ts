@@ -8,6 +8,10 @@ import { rotateToken } from '../services/rotation.js';
 import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails } from '../services/tokens.js';
 import { getTokenUsage } from '../services/usage.js';
 import { verifyToken } from '../services/verifier.js';
+import { acknowledgeAlert, listAlerts } from '../services/alerts.js';
+import { applyPolicies, deletePolicy, getEffectivePolicy, getPolicy, listPolicies } from '../services/policies.js';
+import { extendGracePeriod, getRetirementReport } from '../services/retirement.js';
+import { createWebhook, deleteWebhook, listWebhookDeliveries, listWebhooks, replayDelivery, updateWebhook } from '../services/webhooks.js';
 import type { TesseraClient } from './client.js';
 import { runCheck } from '../services/check.js';
 import { showCheckProgress } from './check-output.js';
@@ -48,6 +52,21 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     importSecrets: (input) => importSecrets(context, operator, input),
     runCheck: (policy) => runCheck(context, operator, policy, { onProgress: showCheckProgress }),
     runReview: (members) => runReview(context, operator, { members }),
+    listPolicies: () => listPolicies(context, operator),
+    getPolicy: (name) => getPolicy(context, operator, name),
+    applyPolicies: async (policies) => ({ items: await applyPolicies(context, operator, policies), nextCursor: null }),
+    deletePolicy: (name) => deletePolicy(context, operator, name),
+    getEffectivePolicy: (keyspace) => getEffectivePolicy(context, operator, keyspace),
+    createWebhook: (input) => createWebhook(context, operator, input),
+    listWebhooks: () => listWebhooks(context, operator),
+    updateWebhook: (id, input) => updateWebhook(context, operator, id, input),
+    deleteWebhook: (id) => deleteWebhook(context, operator, id),
+    listWebhookDeliveries: (id, query) => listWebhookDeliveries(context, operator, id, query),
+    replayDelivery: (id, deliveryId) => replayDelivery(context, operator, id, deliveryId),
+    listAlerts: (query) => listAlerts(context, operator, query),
+    acknowledgeAlert: (id) => acknowledgeAlert(context, operator, id),
+    getRetirementReport: (id) => getRetirementReport(context, operator, id),
+    extendGracePeriod: (id, extendBySeconds) => extendGracePeriod(context, operator, id, { extendBySeconds }),
     close: () => tessera.close(),
   };
 }

@@ -16,6 +16,10 @@ import { registerServerCommands } from './commands/server.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerLimitCommands } from './commands/limits.js';
 import { registerUsageCommands } from './commands/usage.js';
+import { registerAlertCommands } from './commands/alert.js';
+import { registerPolicyCommands } from './commands/policy.js';
+import { registerRetirementCommands } from './commands/retirement.js';
+import { registerWebhookCommands } from './commands/webhook.js';
 import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.js';
 
 /** Exit codes: 0 success, 1 findings (a token not valid, a broken audit chain), 2 usage or runtime error. */
@@ -35,6 +39,9 @@ const optionsByField: Record<string, string> = {
   owner: '--owner',
   metadata: '--metadata',
   reason: '--reason',
+  extendBySeconds: '--by',
+  file: '--file',
+  eventTypes: '--event',
 };
 
 /** Names the CLI option in a message that starts with an API field, e.g. "body.expiresInSeconds: …". */
@@ -110,6 +117,13 @@ export function createProgram(): Command {
   registerReviewCommand(program, withClient);
   registerUsageCommands(program, withClient);
   registerLimitCommands(program, withClient);
+  registerRetirementCommands(
+    program.commands.find((command) => command.name() === 'token')!,
+    withClient,
+  );
+  registerPolicyCommands(program, withClient);
+  registerWebhookCommands(program, withClient);
+  registerAlertCommands(program, withClient);
   for (const command of program.commands) {
     command.exitOverride();
     for (const subcommand of command.commands) subcommand.exitOverride();

@@ -46,6 +46,12 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     return `/v1/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(name)}`;
   }
 
+  /** Calls a route that answers 204 with no body, such as a delete. */
+  async function callWithoutBody(method: string, path: string): Promise<void> {
+    const response = await send(method, path);
+    if (!response.ok) throw await errorFrom(response);
+  }
+
   function query(parameters: Record<string, string | number | undefined>): string {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(parameters)) if (value !== undefined) search.set(key, String(value));
@@ -85,6 +91,21 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     importSecrets: (input) => call('POST', '/v1/secrets/import', input),
     runCheck: (policy) => call('GET', `/v1/check${query({ ...policy, failOn: policy.failOn.join(',') })}`),
     runReview: (members) => call('GET', `/v1/review${query({ members: members?.join(',') })}`),
+    listPolicies: () => call('GET', '/v1/policies'),
+    getPolicy: (name) => call('GET', `/v1/policies/${encodeURIComponent(name)}`),
+    applyPolicies: (policies) => call('POST', '/v1/policies/apply', { policies }),
+    deletePolicy: (name) => callWithoutBody('DELETE', `/v1/policies/${encodeURIComponent(name)}`),
+    getEffectivePolicy: (keyspace) => call('GET', `/v1/keyspaces/${encodeURIComponent(keyspace)}/policy`),
+    createWebhook: (input) => call('POST', '/v1/webhooks', input),
+    listWebhooks: () => call('GET', '/v1/webhooks'),
+    updateWebhook: (id, input) => call('PATCH', `/v1/webhooks/${encodeURIComponent(id)}`, input),
+    deleteWebhook: (id) => callWithoutBody('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`),
+    listWebhookDeliveries: (id, parameters) => call('GET', `/v1/webhooks/${encodeURIComponent(id)}/deliveries${query({ ...parameters })}`),
+    replayDelivery: (id, deliveryId) => call('POST', `/v1/webhooks/${encodeURIComponent(id)}/deliveries/${encodeURIComponent(deliveryId)}/replay`, {}),
+    listAlerts: (parameters) => call('GET', `/v1/alerts${query({ ...parameters })}`),
+    acknowledgeAlert: (id) => call('POST', `/v1/alerts/${encodeURIComponent(id)}/acknowledge`, {}),
+    getRetirementReport: (id) => call('GET', `/v1/tokens/${encodeURIComponent(id)}/retirement`),
+    extendGracePeriod: (id, extendBySeconds) => call('POST', `/v1/tokens/${encodeURIComponent(id)}/extend-grace`, { extendBySeconds }),
     close: async () => {},
   };
 }

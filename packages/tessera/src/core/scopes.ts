@@ -19,6 +19,12 @@ export const adminScopes = [
   'review:read',
   'usage:read',
   'metrics:read',
+  'policies:read',
+  'policies:write',
+  'webhooks:read',
+  'webhooks:write',
+  'alerts:read',
+  'alerts:write',
 ] as const;
 
 export type AdminScope = (typeof adminScopes)[number];

@@ -23,9 +23,13 @@ import { usageRoutes } from './routes/usage.js';
 import { verifyRoutes } from './routes/verify.js';
 import { auditEntrySchema, eventSchema, keyspaceSchema, tokenSchema } from './schemas.js';
 import { eventRoutes } from './routes/events.js';
+import { alertRoutes, alertSchema } from './routes/alerts.js';
+import { policyRoutes, policySchema } from './routes/policies.js';
+import { retirementRoutes } from './routes/retirement.js';
+import { webhookDeliverySchema, webhookRoutes, webhookSchema } from './routes/webhooks.js';
 
 // Components that routes refer to by $ref, registered with both the validator and the OpenAPI document.
-const sharedSchemas = [keyspaceSchema, tokenSchema, auditEntrySchema, eventSchema];
+const sharedSchemas = [keyspaceSchema, tokenSchema, auditEntrySchema, eventSchema, policySchema, webhookSchema, webhookDeliverySchema, alertSchema];
 
 export const bodyLimitBytes = 1024 * 1024;
 
@@ -108,6 +112,10 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   reportRoutes(app, context);
   usageRoutes(app, context);
   metricsRoutes(app, context);
+  policyRoutes(app, context);
+  webhookRoutes(app, context);
+  alertRoutes(app, context);
+  retirementRoutes(app, context);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await dashboardRoutes(app, options.dashboardDir ?? defaultDashboardDir);
 

@@ -9,12 +9,16 @@ import { Tessera, type OpenOptions } from '../services/tessera.js';
 import { watchExternalChanges } from '../services/external-changes.js';
 import { buildServer } from './server.js';
 import { defaultHost, defaultPort } from './defaults.js';
+import { defaultJobOptions, tesseraJobs, type JobOptions } from '../scheduler/jobs.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 
 export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
   host?: string | undefined;
   port?: number | undefined;
   logger?: Logger | undefined;
   clock?: Clock | undefined;
+  /** Options of the scheduled jobs, or false to run none (a node that only serves requests). */
+  scheduler?: Partial<JobOptions> | false | undefined;
 }
 
 export interface RunningServer {
@@ -24,6 +28,8 @@ export interface RunningServer {
   url: string;
   /** The first admin token when this start initialised the installation, otherwise null. */
   initialAdminToken: string | null;
+  /** The scheduled jobs of this node; null when started with `scheduler: false`. */
+  scheduler: Scheduler | null;
   close(): Promise<void>;
 }
 
@@ -67,6 +73,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   tessera.context.usage.start();
   started = true;
   const externalChanges = watchExternalChanges(tessera.context, { databaseUrl: options.databaseUrl });
+  const scheduler = options.scheduler === false ? null : new Scheduler(tessera.context, tesseraJobs({ ...defaultJobOptions, ...options.scheduler }));
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -75,14 +82,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (tessera.context.limits.kind === 'in-process') {
     logger.info('rate-limit and quota counters are kept in this process, so each node counts alone; set REDIS_URL to share them');
   }
+  // Started after the start-up is logged, because the first catch-up run may be long.
+  scheduler?.start();
 
   return {
     app,
     tessera,
     url: `http://${urlHost}:${port}`,
     initialAdminToken,
+    scheduler,
     async close() {
       await externalChanges.stop();
+      await scheduler?.stop();
       await app.close();
       await tessera.close();
       logger.info('tessera stopped');

@@ -11,6 +11,7 @@ import type { Actor } from './actor.js';
 import { auditedChange, recordAudit, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
 import { eventAbout } from './events.js';
 import type { ServiceContext } from './context.js';
+import { effectivePolicyOf } from './policies.js';
 import { forgetAfterCommit, loadVisibleToken, newTokenRow, notFound, requireKeyspace, type IssuedToken } from './tokens.js';
 import { isoOrNull, toToken, type Token } from './views.js';
 
@@ -46,7 +47,7 @@ async function rotateWithin(
     throw new TesseraError('CONFLICT', `token '${id}' was already rotated to '${predecessor.successor_id}'; rotate the successor instead`);
   }
 
-  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  const policy = await effectivePolicyOf(transaction, keyspace);
   const graceSeconds = input.gracePeriodSeconds ?? policy.gracePeriodSeconds;
   const successorExpiry = resolveExpiry(policy, successorLifetime(predecessor, policy, input), now);
 
@@ -119,7 +120,7 @@ export async function selfRotateToken(
   input: RotateTokenInput,
 ): Promise<RotatedToken> {
   const keyspace = await requireKeyspace(context, presented.keyspace);
-  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  const policy = await effectivePolicyOf(context.db, keyspace);
   if (!policy.allowSelfRotation) {
     await recordAudit(context, actor, {
       action: 'token.self_rotate',

@@ -1,7 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import { TesseraError, validationError } from '../core/errors.js';
 import { validateLimits, type TokenLimits } from '../core/limits.js';
-import { resolveExpiry, type ExpiryRequest, type KeyspacePolicy } from '../core/policy.js';
+import { resolveExpiry, type ExpiryRequest } from '../core/policy.js';
+import type { EffectivePolicy } from '../core/policy-rules.js';
 import { adminScopes } from '../core/scopes.js';
 import { generateToken, maskTokensInMetadata, maskTokensInText, redactTokens, tokenHint } from '../core/token-format.js';
 import { hashToken } from '../core/token-hash.js';
@@ -15,6 +16,7 @@ import { eventAbout } from './events.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
+import { effectivePolicyOf } from './policies.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
 import { adminKeyspaceName, isoOrNull, toToken, type Page, type Token } from './views.js';
 
@@ -77,6 +79,24 @@ async function validateIssueInput(context: ServiceContext, keyspace: KeyspaceRow
   }
 }
 
+/** Enforces the rules of a named policy that the keyspace's own checks do not cover: required fields and allowed scopes. */
+function checkPolicyFields(policy: EffectivePolicy, input: IssueTokenInput): void {
+  for (const field of policy.requiredFields) {
+    const value = input[field];
+    if (value === undefined || value.trim() === '') {
+      throw new TesseraError('POLICY_VIOLATION', `${field}: the keyspace policy requires a token ${field}; set ${field}`, { field });
+    }
+  }
+  if (policy.allowedScopes.length > 0) {
+    const outside = input.scopes.find((scope) => !policy.allowedScopes.includes(scope));
+    if (outside !== undefined) {
+      throw new TesseraError('POLICY_VIOLATION', `scopes: '${outside}' is not allowed by the keyspace policy; allowed: ${policy.allowedScopes.join(', ')}`, {
+        field: 'scopes',
+      });
+    }
+  }
+}
+
 /** Mints a token, stores only its keyed hash, and returns the plaintext once. */
 export async function issueToken(context: ServiceContext, actor: Actor, input: IssueTokenInput): Promise<IssuedToken> {
   // Permission first: a limited token learns nothing about keyspaces it may not use, not even whether they exist.
@@ -84,7 +104,8 @@ export async function issueToken(context: ServiceContext, actor: Actor, input: I
   const keyspace = await requireKeyspace(context, input.keyspace);
   await validateIssueInput(context, keyspace, input);
 
-  const policy = JSON.parse(keyspace.policy) as KeyspacePolicy;
+  const policy = await effectivePolicyOf(context.db, keyspace);
+  if (keyspace.name !== adminKeyspaceName) checkPolicyFields(policy, input);
 
   return auditedChange(context, actor, async (transaction, now) => {
     // Resolved with the creation time, so a lifetime of N seconds is exactly createdAt + N.

@@ -192,12 +192,115 @@ const usage: Migration = {
   },
 };
 
+const scheduler: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('policies')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('name', 'text', (column) => column.notNull().unique())
+      .addColumn('description', 'text')
+      .addColumn('is_default', 'integer', (column) => column.notNull())
+      .addColumn('keyspaces', 'text', (column) => column.notNull())
+      .addColumn('secret_groups', 'text', (column) => column.notNull())
+      .addColumn('rules', 'text', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('created_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('scheduler_jobs')
+      .addColumn('name', 'text', (column) => column.primaryKey())
+      .addColumn('last_started_at', 'bigint')
+      .addColumn('last_finished_at', 'bigint')
+      .addColumn('next_due_at', 'bigint', (column) => column.notNull())
+      .addColumn('last_outcome', 'text')
+      .addColumn('last_error', 'text')
+      .addColumn('run_count', 'bigint', (column) => column.notNull())
+      .addColumn('last_runner', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('token_notices')
+      .addColumn('token_id', 'text', (column) => column.notNull())
+      .addColumn('notice', 'text', (column) => column.notNull())
+      .addColumn('noticed_at', 'bigint', (column) => column.notNull())
+      .addPrimaryKeyConstraint('token_notices_pk', ['token_id', 'notice'])
+      .execute();
+
+    await db.schema
+      .createTable('event_cursors')
+      .addColumn('consumer', 'text', (column) => column.primaryKey())
+      .addColumn('last_seq', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('webhooks')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('name', 'text', (column) => column.notNull().unique())
+      .addColumn('url', 'text', (column) => column.notNull())
+      .addColumn('description', 'text')
+      .addColumn('format', 'text', (column) => column.notNull())
+      .addColumn('event_types', 'text', (column) => column.notNull())
+      .addColumn('enabled', 'integer', (column) => column.notNull())
+      .addColumn('after_seq', 'bigint', (column) => column.notNull())
+      .addColumn('secret_ciphertext', 'text', (column) => column.notNull())
+      .addColumn('secret_key_version', 'integer', (column) => column.notNull())
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('created_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('webhook_deliveries')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('webhook_id', 'text', (column) => column.notNull())
+      .addColumn('event_id', 'text', (column) => column.notNull())
+      .addColumn('event_seq', 'bigint', (column) => column.notNull())
+      .addColumn('event_type', 'text', (column) => column.notNull())
+      .addColumn('status', 'text', (column) => column.notNull())
+      .addColumn('attempts', 'integer', (column) => column.notNull())
+      .addColumn('next_attempt_at', 'bigint', (column) => column.notNull())
+      .addColumn('last_attempt_at', 'bigint')
+      .addColumn('last_status_code', 'integer')
+      .addColumn('last_error', 'text')
+      .addColumn('delivered_at', 'bigint')
+      .addColumn('created_at', 'bigint', (column) => column.notNull())
+      .addUniqueConstraint('webhook_deliveries_event_unique', ['webhook_id', 'event_id'])
+      .execute();
+    await db.schema.createIndex('webhook_deliveries_due_idx').on('webhook_deliveries').columns(['status', 'next_attempt_at']).execute();
+
+    await db.schema
+      .createTable('alerts')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('type', 'text', (column) => column.notNull())
+      .addColumn('subject_type', 'text')
+      .addColumn('subject_id', 'text')
+      .addColumn('keyspace', 'text')
+      .addColumn('status', 'text', (column) => column.notNull())
+      .addColumn('severity', 'text', (column) => column.notNull())
+      .addColumn('summary', 'text', (column) => column.notNull())
+      .addColumn('first_event_id', 'text', (column) => column.notNull())
+      .addColumn('last_event_id', 'text', (column) => column.notNull())
+      .addColumn('event_count', 'integer', (column) => column.notNull())
+      .addColumn('raised_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('acknowledged_at', 'bigint')
+      .addColumn('acknowledged_by', 'text')
+      .execute();
+    await db.schema.createIndex('alerts_status_idx').on('alerts').columns(['status', 'type', 'subject_id']).execute();
+    await db.schema.createIndex('tokens_expiry_idx').on('tokens').columns(['state', 'expires_at']).execute();
+  },
+};
+
 // Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
   '0002_events': eventOutbox,
   '0003_secrets': secretsSchema,
   '0004_usage': usage,
+  '0005_scheduler': scheduler,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -167,6 +167,109 @@ export interface AnomalyRow {
   response: string;
 }
 
+/** A named policy: rules as data, attached to keyspaces by name or, by default, to all of them. */
+export interface PolicyRow {
+  id: string;
+  name: string;
+  description: string | null;
+  /** 1 for the default policy, which applies wherever no other policy is attached; at most one row has it. */
+  is_default: number;
+  /** JSON array of keyspace names the policy is attached to. */
+  keyspaces: string;
+  /** JSON PolicySecretGroups: the secrets the policy is meant for, by environment or tag. */
+  secret_groups: string;
+  /** JSON PolicyRules: only the fields the policy sets. */
+  rules: string;
+  created_at: number;
+  updated_at: number;
+  created_by: string | null;
+}
+
+/** The state of one scheduled job, shared by every node so that a restart or another node catches up a missed run. */
+export interface SchedulerJobRow {
+  name: string;
+  last_started_at: number | null;
+  last_finished_at: number | null;
+  /** The next time the job is due; a node that finds it in the past runs the job at once. */
+  next_due_at: number;
+  last_outcome: string | null;
+  last_error: string | null;
+  run_count: number;
+  /** The node that ran the job last, for operators who watch several nodes. */
+  last_runner: string | null;
+}
+
+/** A notice already sent for a token (an expiry warning threshold, staleness, rotation due), so it is never sent twice. */
+export interface TokenNoticeRow {
+  token_id: string;
+  notice: string;
+  noticed_at: number;
+}
+
+/** How far a consumer (alerts, webhook fan-out) has read the event outbox. */
+export interface EventCursorRow {
+  consumer: string;
+  last_seq: number;
+  updated_at: number;
+}
+
+export interface WebhookRow {
+  id: string;
+  name: string;
+  url: string;
+  description: string | null;
+  /** 'standard' (the event as JSON) or 'slack' (a Slack-compatible message). */
+  format: string;
+  /** JSON array of subscribed event types: exact types, prefixes such as `token.*`, or `*`. */
+  event_types: string;
+  enabled: number;
+  /** The last event seq when the endpoint was created; it receives only later events. */
+  after_seq: number;
+  /** The `whsec_` signing secret, AES-256-GCM encrypted under a key derived from the master key. */
+  secret_ciphertext: string;
+  secret_key_version: number;
+  created_at: number;
+  updated_at: number;
+  created_by: string | null;
+}
+
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_seq: number;
+  event_type: string;
+  /** 'pending', 'delivered' or 'failed' (no attempts left). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  delivered_at: number | null;
+  created_at: number;
+}
+
+export interface AlertRow {
+  id: string;
+  /** The event type that raised the alert, e.g. `token.expiring`. */
+  type: string;
+  subject_type: string | null;
+  subject_id: string | null;
+  keyspace: string | null;
+  /** 'open' or 'acknowledged'. */
+  status: string;
+  severity: string;
+  summary: string;
+  first_event_id: string;
+  last_event_id: string;
+  event_count: number;
+  raised_at: number;
+  updated_at: number;
+  acknowledged_at: number | null;
+  acknowledged_by: string | null;
+}
+
 export interface Schema {
   keyspaces: KeyspaceRow;
   tokens: TokenRow;
@@ -178,6 +281,13 @@ export interface Schema {
   secret_versions: SecretVersionRow;
   usage_counts: UsageCountRow;
   anomalies: AnomalyRow;
+  policies: PolicyRow;
+  scheduler_jobs: SchedulerJobRow;
+  token_notices: TokenNoticeRow;
+  event_cursors: EventCursorRow;
+  webhooks: WebhookRow;
+  webhook_deliveries: WebhookDeliveryRow;
+  alerts: AlertRow;
 }
 
 /** A connection or an open transaction; repositories accept either. */

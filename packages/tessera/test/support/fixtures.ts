@@ -3,7 +3,7 @@ import type { Clock } from '../../src/core/clock.js';
 import { localOperator, type Actor } from '../../src/services/actor.js';
 import { initialise } from '../../src/services/bootstrap.js';
 import { Tessera } from '../../src/services/tessera.js';
-import { startServer, type RunningServer } from '../../src/http/start.js';
+import { startServer, type RunningServer, type StartOptions } from '../../src/http/start.js';
 import { rememberSecret, createTestLogger } from './artifacts.js';
 import { databaseTargets, type DatabaseTarget, type TestDatabase } from './databases.js';
 
@@ -64,11 +64,25 @@ export interface TestServer extends RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts a real server on a loopback port over a fresh database. */
-export async function startTestServer(target: DatabaseTarget, options: { clock?: Clock; name?: string; database?: TestDatabase } = {}): Promise<TestServer> {
+/**
+ * Starts a real server on a loopback port over a fresh database. Its scheduler runs only when the
+ * test passes `scheduler`, so that no background job changes what other tests compare.
+ */
+export async function startTestServer(
+  target: DatabaseTarget,
+  options: { clock?: Clock; name?: string; database?: TestDatabase; scheduler?: StartOptions['scheduler'] } = {},
+): Promise<TestServer> {
   const database = options.database ?? (await target.create());
   const { logger, lines } = createTestLogger(options.name ?? `server-${target.name}`);
-  const server = await startServer({ dataDir: database.dataDir, databaseUrl: database.databaseUrl, host: '127.0.0.1', port: 0, logger, clock: options.clock });
+  const server = await startServer({
+    dataDir: database.dataDir,
+    databaseUrl: database.databaseUrl,
+    host: '127.0.0.1',
+    port: 0,
+    logger,
+    clock: options.clock,
+    scheduler: options.scheduler ?? false,
+  });
   const adminToken = server.initialAdminToken ?? '';
   if (adminToken) rememberSecret(adminToken);
 

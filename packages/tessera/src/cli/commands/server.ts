@@ -54,7 +54,8 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         .argParser(retentionOption)
         .default(defaultRetention, '2:35:400'),
     )
-    .action(async (commandOptions: { host: string; port: number; usageFlushInterval: number; usageRetention: UsageRetention }) => {
+    .option('--no-scheduler', 'run no scheduled jobs on this node, e.g. on nodes that only verify while other nodes run the jobs')
+    .action(async (commandOptions: { host: string; port: number; usageFlushInterval: number; usageRetention: UsageRetention; scheduler: boolean }) => {
       const options = globals();
       const { createLogger } = await import('../../services/logger.js');
       const { startServer } = await import('../../http/start.js');
@@ -69,6 +70,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         redisUrl: process.env['REDIS_URL'],
         redisKeyPrefix: process.env['TESSERA_REDIS_PREFIX'],
         usage: { flushIntervalMilliseconds: Math.max(1, commandOptions.usageFlushInterval) * 1000, retention: commandOptions.usageRetention },
+        ...(!commandOptions.scheduler && { scheduler: false as const }),
       });
 
       // The first admin token goes to standard error, never through the logger, so no log line contains it.
