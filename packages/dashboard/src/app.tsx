@@ -1,8 +1,11 @@
 import { useCallback, useState, type MouseEvent } from 'react';
 import { HashRouter, NavLink, Route, Routes } from 'react-router';
 import { navigationItems } from './navigation.js';
+import { AccessReviewPage } from './pages/access-review.js';
 import { AuditLogPage } from './pages/audit-log.js';
 import { OverviewPage } from './pages/overview.js';
+import { SecretDetailPage } from './pages/secret-detail.js';
+import { SecretsPage } from './pages/secrets.js';
 import { SignIn } from './pages/sign-in.js';
 import { TokenDetailPage } from './pages/token-detail.js';
 import { TokensPage } from './pages/tokens.js';
@@ -55,6 +58,9 @@ export function App() {
               <Route path="/" element={<OverviewPage />} />
               <Route path="/tokens" element={<TokensPage />} />
               <Route path="/tokens/:id" element={<TokenDetailPage />} />
+              <Route path="/secrets" element={<SecretsPage />} />
+              <Route path="/secrets/:environment/:name" element={<SecretDetailPage />} />
+              <Route path="/review" element={<AccessReviewPage />} />
               <Route path="/audit" element={<AuditLogPage />} />
               <Route path="*" element={<p>No such page. Choose one from the navigation.</p>} />
             </Routes>
