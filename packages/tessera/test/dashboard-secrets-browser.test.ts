@@ -204,6 +204,25 @@ describe('dashboard secrets and access review in Chromium', () => {
     await checkpoint('removing a secret');
   }, 60_000);
 
+  test('secret list follows the event outbox', async () => {
+    const page = browser.page;
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.getByTestId('secret-table').waitFor();
+
+    const value = rememberSecret(`elsewhere-${randomBytes(16).toString('hex')}`);
+    secrets.push(value);
+    await createSecret({ name: 'ADDED_ELSEWHERE', environment: 'staging', value, owner: 'payments' });
+    await page
+      .getByTestId('secret-table')
+      .getByRole('row', { name: /ADDED_ELSEWHERE/ })
+      .waitFor({ timeout: 15_000 });
+
+    // The page follows GET /v1/events with a cursor beside its polling.
+    const eventReads = browser.requestedUrls().filter((url) => url.includes('/v1/events?'));
+    expect(eventReads.some((url) => url.includes('cursor='))).toBe(true);
+    await checkpoint('following the event outbox');
+  }, 30_000);
+
   test('access review flags orphans and exports', async () => {
     const page = browser.page;
     await page.getByRole('link', { name: 'Access review' }).click();

@@ -11,6 +11,7 @@ import type {
   Secret,
   SecretDetails,
   StoredSecret,
+  TesseraEvent,
   Token,
   TokenSummary,
 } from './types.js';
@@ -84,6 +85,8 @@ export interface ApiClient {
   removeSecret(environment: string, name: string): Promise<Secret>;
   /** Returns the current value. The server writes a `secret.reveal` audit entry before it returns the value. */
   revealSecret(environment: string, name: string, purpose: string): Promise<RevealedSecret>;
+  /** Reads the event outbox oldest first, after `cursor`. */
+  listEvents(query: { cursor?: string; limit?: number }): Promise<Page<TesseraEvent>>;
   /** `members` null leaves the list out, so only items without an owner count as orphaned. */
   runReview(members: readonly string[] | null): Promise<ReviewReport>;
 }
@@ -145,6 +148,7 @@ export function createApiClient(adminToken: string, baseUrl = ''): ApiClient {
     updateSecret: (environment, name, body) => request('PATCH', `/v1/secrets/${path(environment)}/${path(name)}`, body),
     removeSecret: (environment, name) => request('DELETE', `/v1/secrets/${path(environment)}/${path(name)}`),
     revealSecret: (environment, name, purpose) => request('POST', `/v1/secrets/${path(environment)}/${path(name)}/reveal`, { purpose }),
+    listEvents: (query) => request('GET', withQuery('/v1/events', query)),
     runReview: (members) => request('GET', withQuery('/v1/review', { members: members === null ? undefined : members.join(',') })),
   };
 }
