@@ -226,6 +226,12 @@ describe('dashboard secrets and access review in Chromium', () => {
   test('access review flags orphans and exports', async () => {
     const page = browser.page;
     await page.getByRole('link', { name: 'Access review' }).click();
+    // The API takes the list comma-separated, so the page rejects a name with a comma and names the line.
+    await page.getByLabel(/^Current members/).fill('payments\nops, platform\n');
+    await page.getByRole('button', { name: 'Run review' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('“ops, platform” contains a comma');
+    expect(await page.locator('[data-loaded="review"]').count()).toBe(0);
+
     await page.getByLabel(/^Current members/).fill('# the platform team\npayments\nops\n');
     await page.getByRole('button', { name: 'Run review' }).click();
     await page.locator('[data-loaded="review"]').waitFor();
@@ -252,6 +258,11 @@ describe('dashboard secrets and access review in Chromium', () => {
     const report = JSON.parse(contents['Export JSON']!);
     expect(report.members).toEqual(['payments', 'ops']);
     expect(report.owners.find((owner: { owner: string | null }) => owner.owner === 'departed-contractor').orphaned).toBe(true);
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    expect(overflow).toBe(0);
+    await browser.screenshot('secrets-06-review-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await checkpoint('the access review');
   }, 60_000);
 
@@ -272,7 +283,7 @@ describe('dashboard secrets and access review in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Edit' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Remove' }).isDisabled()).toBe(true);
     expect(await page.locator('#secret-write-denied').textContent()).toContain("lacks the 'secrets:write' scope");
-    await browser.screenshot('secrets-06-read-only');
+    await browser.screenshot('secrets-07-read-only');
 
     // The server rejects a reveal with this token too, whatever the page shows.
     const denied = await server.request('POST', '/v1/secrets/production/STRIPE_KEY/reveal', { token: secretReader, body: {} });
