@@ -1,8 +1,12 @@
 import { useCallback, useState, type MouseEvent } from 'react';
 import { HashRouter, NavLink, Route, Routes } from 'react-router';
+import { LiveEventsProvider } from './live-events.js';
 import { navigationItems } from './navigation.js';
+import { AccessReviewPage } from './pages/access-review.js';
 import { AuditLogPage } from './pages/audit-log.js';
 import { OverviewPage } from './pages/overview.js';
+import { SecretDetailPage } from './pages/secret-detail.js';
+import { SecretsPage } from './pages/secrets.js';
 import { SignIn } from './pages/sign-in.js';
 import { TokenDetailPage } from './pages/token-detail.js';
 import { TokensPage } from './pages/tokens.js';
@@ -22,45 +26,50 @@ export function App() {
 
   return (
     <SessionContext.Provider value={session}>
-      <HashRouter>
-        <a className="skip-link" href="#main" onClick={skipToMain}>
-          Skip to content
-        </a>
-        <div className="layout">
-          <header className="sidebar">
-            <span className="brand">Tessera</span>
-            <nav aria-label="Main">
-              <ul>
-                {navigationItems.map((item) => (
-                  <li key={item.path}>
-                    <NavLink to={item.path} end={item.path === '/'}>
-                      {item.label}
-                    </NavLink>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            <div className="sidebar-footer">
-              <span className="caller" title="The signed-in admin token">
-                {session.caller.hint ?? 'admin token'}
-              </span>
-              <ThemeToggle />
-              <button type="button" onClick={signOut}>
-                Sign out
-              </button>
-            </div>
-          </header>
-          <main id="main" tabIndex={-1}>
-            <Routes>
-              <Route path="/" element={<OverviewPage />} />
-              <Route path="/tokens" element={<TokensPage />} />
-              <Route path="/tokens/:id" element={<TokenDetailPage />} />
-              <Route path="/audit" element={<AuditLogPage />} />
-              <Route path="*" element={<p>No such page. Choose one from the navigation.</p>} />
-            </Routes>
-          </main>
-        </div>
-      </HashRouter>
+      <LiveEventsProvider>
+        <HashRouter>
+          <a className="skip-link" href="#main" onClick={skipToMain}>
+            Skip to content
+          </a>
+          <div className="layout">
+            <header className="sidebar">
+              <span className="brand">Tessera</span>
+              <nav aria-label="Main">
+                <ul>
+                  {navigationItems.map((item) => (
+                    <li key={item.path}>
+                      <NavLink to={item.path} end={item.path === '/'}>
+                        {item.label}
+                      </NavLink>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+              <div className="sidebar-footer">
+                <span className="caller" title="The signed-in admin token">
+                  {session.caller.hint ?? 'admin token'}
+                </span>
+                <ThemeToggle />
+                <button type="button" onClick={signOut}>
+                  Sign out
+                </button>
+              </div>
+            </header>
+            <main id="main" tabIndex={-1}>
+              <Routes>
+                <Route path="/" element={<OverviewPage />} />
+                <Route path="/tokens" element={<TokensPage />} />
+                <Route path="/tokens/:id" element={<TokenDetailPage />} />
+                <Route path="/secrets" element={<SecretsPage />} />
+                <Route path="/secrets/:environment/:name" element={<SecretDetailPage />} />
+                <Route path="/review" element={<AccessReviewPage />} />
+                <Route path="/audit" element={<AuditLogPage />} />
+                <Route path="*" element={<p>No such page. Choose one from the navigation.</p>} />
+              </Routes>
+            </main>
+          </div>
+        </HashRouter>
+      </LiveEventsProvider>
     </SessionContext.Provider>
   );
 }

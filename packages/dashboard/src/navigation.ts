@@ -1,8 +1,7 @@
 import type { AdminScope } from './api/permissions.js';
 
 /**
- * The pages in the main navigation. A new area (secrets, alerts, access review) is one entry
- * here plus its route in app.tsx.
+ * The pages in the main navigation. A new area is one entry here plus its route in app.tsx.
  */
 export interface NavigationItem {
   path: string;
@@ -14,5 +13,7 @@ export interface NavigationItem {
 export const navigationItems: readonly NavigationItem[] = [
   { path: '/', label: 'Overview', scope: 'tokens:read' },
   { path: '/tokens', label: 'Tokens', scope: 'tokens:read' },
+  { path: '/secrets', label: 'Secrets', scope: 'secrets:read' },
+  { path: '/review', label: 'Access review', scope: 'review:read' },
   { path: '/audit', label: 'Audit log', scope: 'audit:read' },
 ];

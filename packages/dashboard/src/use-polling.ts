@@ -1,5 +1,6 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api/client.js';
+import { LiveEventsContext } from './live-events.js';
 
 /** How often a page refreshes its data, so changes made elsewhere appear without a reload. */
 export const pollIntervalMs = 5000;
@@ -14,7 +15,8 @@ export interface Polled<T> {
 /**
  * Loads data, then reloads it every `intervalMs` (null: only on `reload`) while the tab is visible.
  * A response that arrives after a newer request started is dropped, so a slow response never
- * overwrites a fresh one.
+ * overwrites a fresh one. Unless `intervalMs` is null, a new event in the outbox (see
+ * LiveEventsProvider) loads again at once.
  */
 export function usePolling<T>(load: () => Promise<T>, dependencies: readonly unknown[], intervalMs: number | null = pollIntervalMs): Polled<T> {
   const [data, setData] = useState<T | null>(null);
@@ -53,6 +55,15 @@ export function usePolling<T>(load: () => Promise<T>, dependencies: readonly unk
       generation.current += 1;
     };
   }, [reload, intervalMs]);
+
+  // Skips the revision seen at mount, because the effect above has just loaded.
+  const revision = useContext(LiveEventsContext);
+  const seenRevision = useRef(revision);
+  useEffect(() => {
+    if (revision === seenRevision.current) return;
+    seenRevision.current = revision;
+    if (intervalMs !== null) reload();
+  }, [revision, reload, intervalMs]);
 
   return { data, error, reload };
 }

@@ -1,4 +1,20 @@
-import type { AuditEntry, AuditVerification, Caller, IssuedToken, Keyspace, Page, RotatedToken, Token, TokenSummary } from './types.js';
+import type {
+  AuditEntry,
+  AuditVerification,
+  Caller,
+  IssuedToken,
+  Keyspace,
+  Page,
+  RevealedSecret,
+  ReviewReport,
+  RotatedToken,
+  Secret,
+  SecretDetails,
+  StoredSecret,
+  TesseraEvent,
+  Token,
+  TokenSummary,
+} from './types.js';
 
 /** An error response of the API, `{ error: { code, message, field } }`, or a failure to reach it. */
 export class ApiError extends Error {
@@ -13,6 +29,11 @@ export class ApiError extends Error {
     this.code = code;
     this.field = field;
   }
+}
+
+/** Wraps anything thrown by an API call as an ApiError, so pages show one kind of notice. */
+export function toApiError(failure: unknown): ApiError {
+  return failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT_ERROR', String(failure));
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -57,6 +78,27 @@ export interface ApiClient {
     cursor?: string;
   }): Promise<Page<AuditEntry>>;
   verifyAudit(): Promise<AuditVerification>;
+  listSecrets(query: { environment?: string; owner?: string; limit?: number; cursor?: string }): Promise<Page<Secret>>;
+  getSecret(environment: string, name: string): Promise<SecretDetails>;
+  createSecret(body: SecretInput & { name: string; environment: string; value: string }): Promise<StoredSecret>;
+  updateSecret(environment: string, name: string, body: SecretInput & { value?: string }): Promise<StoredSecret>;
+  removeSecret(environment: string, name: string): Promise<Secret>;
+  /** Returns the current value. The server writes a `secret.reveal` audit entry before it returns the value. */
+  revealSecret(environment: string, name: string, purpose: string): Promise<RevealedSecret>;
+  /** Reads the event outbox oldest first, after `cursor`. */
+  listEvents(query: { cursor?: string; limit?: number }): Promise<Page<TesseraEvent>>;
+  /** `members` null leaves the list out, so only items without an owner count as orphaned. */
+  runReview(members: readonly string[] | null): Promise<ReviewReport>;
+}
+
+/** The metadata fields of a secret that create and update accept; null clears a field. */
+export interface SecretInput {
+  provider?: string | null;
+  owner?: string | null;
+  description?: string | null;
+  tags?: string[];
+  expiresAt?: string | null;
+  rotationMethod?: string | null;
 }
 
 export function createApiClient(adminToken: string, baseUrl = ''): ApiClient {
@@ -99,5 +141,14 @@ export function createApiClient(adminToken: string, baseUrl = ''): ApiClient {
     getKeyspace: (name) => request('GET', `/v1/keyspaces/${path(name)}`),
     listAudit: (query) => request('GET', withQuery('/v1/audit', query)),
     verifyAudit: () => request('GET', '/v1/audit/verify'),
+    listSecrets: (query) => request('GET', withQuery('/v1/secrets', query)),
+    getSecret: (environment, name) => request('GET', `/v1/secrets/${path(environment)}/${path(name)}`),
+    // Values travel only in request and response bodies, never in a URL.
+    createSecret: (body) => request('POST', '/v1/secrets', body),
+    updateSecret: (environment, name, body) => request('PATCH', `/v1/secrets/${path(environment)}/${path(name)}`, body),
+    removeSecret: (environment, name) => request('DELETE', `/v1/secrets/${path(environment)}/${path(name)}`),
+    revealSecret: (environment, name, purpose) => request('POST', `/v1/secrets/${path(environment)}/${path(name)}/reveal`, { purpose }),
+    listEvents: (query) => request('GET', withQuery('/v1/events', query)),
+    runReview: (members) => request('GET', withQuery('/v1/review', { members: members === null ? undefined : members.join(',') })),
   };
 }

@@ -1,6 +1,16 @@
 import type { Caller } from './types.js';
 
-export type AdminScope = 'keyspaces:read' | 'keyspaces:write' | 'tokens:read' | 'tokens:write' | 'tokens:verify' | 'audit:read';
+export type AdminScope =
+  | 'keyspaces:read'
+  | 'keyspaces:write'
+  | 'tokens:read'
+  | 'tokens:write'
+  | 'tokens:verify'
+  | 'audit:read'
+  | 'secrets:read'
+  | 'secrets:write'
+  | 'secrets:reveal'
+  | 'review:read';
 
 /** Returns whether the caller has the scope, by the server's rule that `admin` grants every scope. The server still decides, so this only disables what it would reject. */
 export function hasScope(caller: Caller, scope: AdminScope): boolean {

@@ -4,14 +4,20 @@ import { ApiErrorNotice } from '../components/api-error-notice.js';
 import { ExpiryChart } from '../components/expiry-chart.js';
 import { StateBadge } from '../components/state-badge.js';
 import { describeExpiry } from '../format.js';
+import { loadSecrets } from '../api/all-secrets.js';
+import { hasScope, missingScopeMessage } from '../api/permissions.js';
+import { isStale, staleAfterDays } from '../secret-health.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
 /** Renders the estate at a glance: tokens by state, the 90-day expiry timeline, owner-less and stale tokens, the next expiries. */
 export function OverviewPage() {
-  const { api } = useSession();
+  const { api, caller } = useSession();
   const summary = usePolling(() => api.summariseTokens(), [api]);
   const data = summary.data;
+  const canReadSecrets = hasScope(caller, 'secrets:read');
+  const secrets = usePolling(() => (canReadSecrets ? loadSecrets(api) : Promise.resolve(null)), [api, canReadSecrets]);
+  const secretItems = secrets.data?.items ?? [];
 
   return (
     <section aria-labelledby="overview-title" data-loaded={data ? 'overview' : undefined}>
@@ -50,6 +56,33 @@ export function OverviewPage() {
               <span className="stat-label">stale (unused {data.staleAfterDays} days)</span>
             </li>
           </ul>
+
+          <h2>Secrets</h2>
+          {!canReadSecrets && <p className="notice">{missingScopeMessage('secrets:read')}</p>}
+          {secrets.error && <ApiErrorNotice error={secrets.error} action="Loading secrets" />}
+          {secrets.data && (
+            <ul className="stat-grid" aria-label="Secrets">
+              <li className="stat">
+                <span className="stat-value" data-testid="count-secrets">
+                  {secretItems.length}
+                  {secrets.data.more && '+'}
+                </span>
+                <span className="stat-label">secrets</span>
+              </li>
+              <li className="stat">
+                <span className="stat-value" data-testid="count-secrets-ownerless">
+                  {secretItems.filter((secret) => secret.owner === null).length}
+                </span>
+                <span className="stat-label">without owner</span>
+              </li>
+              <li className="stat">
+                <span className="stat-value" data-testid="count-secrets-stale">
+                  {secretItems.filter((secret) => isStale(secret)).length}
+                </span>
+                <span className="stat-label">stale (unread {staleAfterDays} days)</span>
+              </li>
+            </ul>
+          )}
 
           <h2>Expiry timeline</h2>
           <ExpiryChart timeline={data.expiryTimeline} />

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Link } from 'react-router';
-import { hasScope, missingScopeMessage } from '../api/permissions.js';
+import { hasScope } from '../api/permissions.js';
 import { tokenStates, type IssuedToken, type Token } from '../api/types.js';
+import { PageHeader } from '../components/page-header.js';
 import { ApiErrorNotice } from '../components/api-error-notice.js';
 import { CreateTokenDialog } from '../components/create-token-dialog.js';
 import { SecretOnce } from '../components/secret-once.js';
@@ -37,8 +38,6 @@ export function TokensPage() {
   const [pages, setPages] = useState(1);
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
-
-  const canWrite = hasScope(caller, 'tokens:write');
 
   useEffect(() => {
     const timer = setTimeout(() => setAppliedSearch(search.trim()), searchDelayMs);
@@ -79,23 +78,14 @@ export function TokensPage() {
 
   return (
     <section aria-labelledby="tokens-title">
-      <div className="page-header">
-        <h1 id="tokens-title">Tokens</h1>
-        <button
-          type="button"
-          className="primary"
-          disabled={!canWrite}
-          aria-describedby={canWrite ? undefined : 'create-denied'}
-          onClick={() => setCreating(true)}
-        >
-          Create token
-        </button>
-      </div>
-      {!canWrite && (
-        <p id="create-denied" className="notice">
-          {missingScopeMessage('tokens:write')}
-        </p>
-      )}
+      <PageHeader
+        titleId="tokens-title"
+        title="Tokens"
+        actionLabel="Create token"
+        scope="tokens:write"
+        deniedId="create-denied"
+        onAction={() => setCreating(true)}
+      />
       {issued && <SecretOnce secret={issued.secret} title={`Token “${issued.token.name}” created: its secret`} onDismiss={() => setIssued(null)} />}
       {creating && <CreateTokenDialog keyspaces={keyspaces.data?.items ?? null} onCreated={created} onCancel={() => setCreating(false)} />}
 
