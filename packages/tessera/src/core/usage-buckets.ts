@@ -16,6 +16,11 @@ export interface UsageRetention {
 
 export const defaultRetention: UsageRetention = { minuteDays: 2, hourDays: 35, dayDays: 400 };
 
+export const usageSteps: readonly UsageStep[] = ['minute', 'hour', 'day'];
+
+/** How often recorded usage is written by default; a crash loses at most this much usage. */
+export const defaultUsageFlushIntervalMilliseconds = 5_000;
+
 /** Returns, per step, the bucket start before which rows are past retention at `now`. */
 export function retentionCutoffs(retention: UsageRetention, now: number): Record<UsageStep, number> {
   const day = stepMilliseconds.day;

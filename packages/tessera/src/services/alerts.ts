@@ -13,8 +13,8 @@ import { toEvent } from './events.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
 import { isoOrNull, type Page } from './views.js';
 
-export const alertStatuses = ['open', 'acknowledged', 'resolved'] as const;
-export type AlertStatus = (typeof alertStatuses)[number];
+import type { AlertStatus } from '../core/alert-status.js';
+export { alertStatuses, type AlertStatus } from '../core/alert-status.js';
 
 export interface Alert {
   id: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import { defaultRetention, retentionCutoffs, stepMilliseconds, type UsageRetention } from '../core/usage-buckets.js';
+import { defaultRetention, defaultUsageFlushIntervalMilliseconds, retentionCutoffs, stepMilliseconds, type UsageRetention } from '../core/usage-buckets.js';
 import { recordLastUse } from '../store/token-repository.js';
 import { addUsageCounts, deleteUsageBefore } from '../store/usage-repository.js';
 import type { Schema, UsageStep } from '../store/schema.js';
@@ -15,7 +15,11 @@ export interface UsageRecorderOptions {
   retention: UsageRetention;
 }
 
-export const defaultUsageOptions: UsageRecorderOptions = { flushIntervalMilliseconds: 5_000, maxPending: 50_000, retention: defaultRetention };
+export const defaultUsageOptions: UsageRecorderOptions = {
+  flushIntervalMilliseconds: defaultUsageFlushIntervalMilliseconds,
+  maxPending: 50_000,
+  retention: defaultRetention,
+};
 
 /** Work that follows each written batch, off the hot path: anomaly detection. */
 export interface UsageAnalyser {

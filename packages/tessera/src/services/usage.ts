@@ -8,7 +8,7 @@ import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './auth
 import type { ServiceContext } from './context.js';
 import { notFound } from './tokens.js';
 
-export const usageSteps: readonly UsageStep[] = ['minute', 'hour', 'day'];
+export { usageSteps } from '../core/usage-buckets.js';
 /** Buckets one request may return; a longer range needs a coarser step. */
 export const maxUsageBuckets = 1440;
 const defaultRange: Record<UsageStep, number> = { minute: 3_600_000, hour: 86_400_000, day: 30 * 86_400_000 };

@@ -24,8 +24,8 @@ import type { ServiceContext } from './context.js';
 import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
 import { isoOrNull, type Page } from './views.js';
 
-export const webhookFormats = ['standard', 'slack'] as const;
-export type WebhookFormat = (typeof webhookFormats)[number];
+import { webhookFormats, type WebhookFormat } from '../core/webhook-format.js';
+export { webhookFormats, type WebhookFormat };
 export const webhookSecretPurpose = 'webhook signing secret';
 const webhookNamePattern = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { alertStatuses, type AlertStatus } from '../../services/alerts.js';
+import { alertStatuses, type AlertStatus } from '../../core/alert-status.js';
 import type { WithClient } from '../client.js';
 import { printJson, printTable, shortTime } from '../output.js';
 

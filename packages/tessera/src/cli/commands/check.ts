@@ -2,7 +2,6 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { toCheckPolicy, type CheckPolicy } from '../../core/check-policy.js';
 import { TesseraError } from '../../core/errors.js';
 import type { WithClient } from '../client.js';
@@ -38,6 +37,8 @@ async function loadPolicy(path: string | undefined): Promise<CheckPolicy> {
       cause: error,
     });
   }
+  // Loaded here, not at start-up, so that commands without a policy file start quickly.
+  const { parse: parseYaml } = await import('yaml');
   let content: unknown;
   try {
     content = parseYaml(text);

@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
-import { localOperator } from '../../services/actor.js';
-import { addMasterKeyVersion } from '../../services/key-file.js';
-import { countPendingRewraps, rewrapDataKeys } from '../../services/key-rotation.js';
-import { Tessera } from '../../services/tessera.js';
+import type { Tessera } from '../../services/tessera.js';
 import { printJson } from '../output.js';
 import { resolveDataDir, type GlobalOptions } from '../settings.js';
 
@@ -12,7 +9,9 @@ function showProgress(progress: { rewrapped: number; remaining: number }): void 
   if (process.stderr.isTTY) process.stderr.write(`\rrewrapped ${progress.rewrapped}, ${progress.remaining} to go `);
 }
 
+// The store and key modules load only when the command runs, so that other commands start quickly.
 async function openInstallation(options: GlobalOptions): Promise<Tessera> {
+  const { Tessera } = await import('../../services/tessera.js');
   return Tessera.open({ dataDir: resolveDataDir(options.dataDir), databaseUrl: options.databaseUrl, masterKey: process.env['TESSERA_MASTER_KEY'] });
 }
 
@@ -33,6 +32,9 @@ export function registerKeyCommands(program: Command, globals: () => GlobalOptio
         throw new TesseraError('VALIDATION_FAILED', '--batch-size: must be a whole number from 1');
       }
       const fromEnvironment = process.env['TESSERA_MASTER_KEY'] !== undefined;
+      const { countPendingRewraps, rewrapDataKeys } = await import('../../services/key-rotation.js');
+      const { addMasterKeyVersion } = await import('../../services/key-file.js');
+      const { localOperator } = await import('../../services/actor.js');
 
       let tessera = await openInstallation(options);
       let addedVersion: number | null = null;

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { formatDuration } from '../../core/duration.js';
 import { TesseraError } from '../../core/errors.js';
 import type { Policy } from '../../services/policies.js';
@@ -22,6 +21,8 @@ export async function readPolicyFile(path: string): Promise<unknown[]> {
     });
   }
 
+  // Loaded here, not at start-up, so that commands without a policy file start quickly.
+  const { parse: parseYaml } = await import('yaml');
   let content: unknown;
   try {
     content = ['.yaml', '.yml'].includes(extname(path).toLowerCase()) ? parseYaml(text) : JSON.parse(text);

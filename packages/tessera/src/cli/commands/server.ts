@@ -1,7 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultRetention, type UsageRetention } from '../../core/usage-buckets.js';
+import { defaultRetention, defaultUsageFlushIntervalMilliseconds, type UsageRetention } from '../../core/usage-buckets.js';
 import { defaultHost, defaultPort } from '../../http/defaults.js';
-import { defaultUsageOptions } from '../../services/usage-recorder.js';
 import { durationOption, portOption, resolveDataDir, type GlobalOptions } from '../settings.js';
 import { printJson } from '../output.js';
 
@@ -46,7 +45,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
       new Option('--usage-flush-interval <duration>', 'how often recorded usage is written, e.g. 5s; a crash loses at most this much usage')
         .env('TESSERA_USAGE_FLUSH_INTERVAL')
         .argParser(durationOption)
-        .default(defaultUsageOptions.flushIntervalMilliseconds / 1000, '5s'),
+        .default(defaultUsageFlushIntervalMilliseconds / 1000, '5s'),
     )
     .addOption(
       new Option('--usage-retention <days>', 'days of minute, hour and day usage to keep, as minute:hour:day')

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { UsageStep } from '../../store/schema.js';
-import { usageSteps, type TokenUsage } from '../../services/usage.js';
+import { usageSteps } from '../../core/usage-buckets.js';
+import type { TokenUsage } from '../../services/usage.js';
 import type { WithClient } from '../client.js';
 import { printJson, printTable, shortTime } from '../output.js';
 

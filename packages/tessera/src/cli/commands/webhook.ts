@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { webhookFormats, type WebhookFormat } from '../../services/webhooks.js';
+import { webhookFormats, type WebhookFormat } from '../../core/webhook-format.js';
 import type { WithClient } from '../client.js';
 import { printJson, printTable, shortTime } from '../output.js';
 import { collect } from '../settings.js';
