@@ -54,4 +54,17 @@ describe('changes by another process [sqlite]', () => {
     // Both lookups of this request, the admin token and the verified one, came from the cache.
     expect(server.tessera.context.cache.misses).toBe(missesBefore);
   });
+
+  // Last, because the new key version changes what the server can read.
+  test('newer master key is logged with the fix', async () => {
+    const rotated = await runCli(['--data-dir', server.database.dataDir, 'keys', 'rotate', '--json']);
+    expect(rotated.code).toBe(0);
+    expect(JSON.parse(rotated.stdout).addedVersion).toBe(2);
+
+    const deadline = Date.now() + 5_000;
+    const warned = () => server.logLines().some((line) => line.includes('newer master key version') && line.includes('"newestKeyVersion":2'));
+    while (!warned() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(warned()).toBe(true);
+    expect(server.logLines().filter((line) => line.includes('newer master key version'))).toHaveLength(1);
+  });
 });

@@ -10,7 +10,8 @@ describe('webhook signatures', () => {
   // The worked example of the Standard Webhooks specification. Matching it means that the
   // specification's receiver libraries accept Tessera's deliveries.
   test('signature matches the specification example', () => {
-    const signature = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}');
+    // The specification's published example secret, not a credential.
+    const signature = signWebhook('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_p5jXN8AQM9LWM0D4loKWxJek', 1614265330, '{"test": 2432232314}'); // tessera:allow
     expect(signature).toBe('v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
   });
 

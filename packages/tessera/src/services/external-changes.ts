@@ -88,6 +88,27 @@ function listenForTokenChanges(context: ServiceContext, databaseUrl: string, ret
   };
 }
 
+const reportedKeyVersions = new WeakMap<ServiceContext, number>();
+
+/**
+ * Logs an error when another process, such as `tessera keys rotate`, recorded a master key version
+ * newer than this process loaded. Tokens issued there are hashed under it and read as not found
+ * here, and secrets wrapped under it cannot be read, until this process restarts.
+ */
+async function warnOfNewerMasterKey(context: ServiceContext): Promise<void> {
+  const row = await context.db
+    .selectFrom('key_versions')
+    .select((eb) => eb.fn.max('version').as('newest'))
+    .executeTakeFirst();
+  const newest = Number(row?.newest ?? 0);
+  if (newest <= context.keyRing.current.version || reportedKeyVersions.get(context) === newest) return;
+  reportedKeyVersions.set(context, newest);
+  context.logger.error(
+    { loadedKeyVersion: context.keyRing.current.version, newestKeyVersion: newest },
+    'another process added a newer master key version; restart this server to load it, because until then tokens issued under it read as not found here',
+  );
+}
+
 /**
  * Watches the SQLite file for commits by other processes, such as the CLI on the same data
  * directory, and clears the verification cache when one happens, so a revocation made there
@@ -106,6 +127,7 @@ function pollSqliteDataVersion(context: ServiceContext, intervalMilliseconds: nu
       if (lastVersion !== null && version !== lastVersion) {
         context.cache.clear();
         context.logger.debug({ dataVersion: version }, 'database changed by another process; verification cache cleared');
+        await warnOfNewerMasterKey(context);
       }
       lastVersion = version;
     } catch (error) {

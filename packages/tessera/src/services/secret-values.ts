@@ -15,7 +15,7 @@ export function envelopeKeyOf(keyRing: KeyRing, version: number): EnvelopeKey {
   if (!key) {
     throw new TesseraError(
       'CONFIGURATION_INVALID',
-      `a secret is wrapped under master key version ${version}, which is not loaded; add that version to TESSERA_MASTER_KEY or the key file`,
+      `a secret is wrapped under master key version ${version}, which this process has not loaded; if 'tessera keys rotate' added it, restart this process, otherwise add that version to TESSERA_MASTER_KEY or the key file`,
     );
   }
   return key;
