@@ -39,4 +39,15 @@ describeEachDatabase('token lifecycle over HTTP', (target) => {
     const afterRevoke = await server.request('POST', '/v1/verify', { body: { token: successor } });
     expect(afterRevoke.body).toMatchObject({ valid: false, code: 'REVOKED' });
   });
+
+  test('admin token records its last use', async () => {
+    const admins = await server.request('GET', '/v1/tokens?keyspace=admin');
+    const admin = (admins.body.items as { id: string; name: string }[]).find((token) => token.name === 'initial admin');
+    expect(admin).toBeDefined();
+    await server.tessera.context.usage.flush();
+
+    const fetched = await server.request('GET', `/v1/tokens/${admin?.id}`);
+    expect(fetched.body.lastUsedAt).not.toBeNull();
+    expect(fetched.body.lastUsedIp).toBe('127.0.0.1');
+  });
 });

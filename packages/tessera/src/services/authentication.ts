@@ -45,8 +45,12 @@ function admitToken(context: ServiceContext, ip: string | null, keyspace: string
   if (token === 'MALFORMED') return rejectAuthentication(context, ip, 'malformed', null);
   if (token === null || (keyspace !== null && token.keyspaceName !== keyspace)) return rejectAuthentication(context, ip, 'not_found', presented);
 
-  const check = checkToken(token, [], context.clock.now());
+  const now = context.clock.now();
+  const check = checkToken(token, [], now);
   if (check.code !== 'VALID') return rejectAuthentication(context, ip, check.code.toLowerCase(), presented);
+
+  // Admin and self-rotating tokens are used too: recording it keeps their last use, stale checks and access reviews true.
+  context.usage.record({ tokenId: token.id, at: now, code: 'VALID', ip, scopes: [] });
   return token;
 }
 
