@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { localOperator } from '../src/services/actor.js';
 import { keyFileName } from '../src/services/key-file.js';
@@ -10,7 +12,7 @@ import { importSecrets } from '../src/services/secret-import.js';
 import { openSecretValue } from '../src/services/secret-values.js';
 import { setRevealLimit } from '../src/services/reveal-limiter.js';
 import { revealEnvironment } from '../src/services/secret-reveal.js';
-import { Tessera } from '../src/services/tessera.js';
+import { databaseFileName, Tessera } from '../src/services/tessera.js';
 import { createKeyspace } from '../src/services/keyspaces.js';
 import { issueToken } from '../src/services/tokens.js';
 import { verifyToken } from '../src/services/verifier.js';
@@ -24,11 +26,36 @@ const secretCount = 200;
 const crashRuns = 20;
 
 /**
+ * Counts the values not yet under the newest master key version that any value uses. It is 0
+ * before a rotation's first batch commits and after its last, and above 0 only in between.
+ */
+async function countValuesBehind(database: TestDatabase): Promise<number> {
+  const query = 'select count(*) as behind from secret_versions where key_version < (select max(key_version) from secret_versions)';
+  if (database.databaseUrl) {
+    const client = new pg.Client({ connectionString: database.databaseUrl });
+    await client.connect();
+    try {
+      return Number((await client.query<{ behind: string }>(query)).rows[0]?.behind ?? 0);
+    } finally {
+      await client.end();
+    }
+  }
+  const sqlite = new Sqlite(join(database.dataDir, databaseFileName), { readonly: true, fileMustExist: true });
+  try {
+    return Number((sqlite.prepare(query).get() as { behind: number }).behind);
+  } finally {
+    sqlite.close();
+  }
+}
+
+/**
  * Starts `tessera keys rotate` and kills it with SIGKILL after `delayMs`, unless it exits first.
+ * With `killMidRewrap`, it kills as soon as the database shows some values rewrapped and some not,
+ * so that the run surely ends between batches whatever the machine's speed.
  * Resolves to whether it was killed and how long it ran. Batches are small, so that a kill lands
  * between commits as often as inside one. PostgreSQL commits cost more, so its batches are larger.
  */
-function rotateAndKill(database: TestDatabase, delayMs: number): Promise<{ killed: boolean; elapsedMs: number }> {
+function rotateAndKill(database: TestDatabase, delayMs: number, killMidRewrap = false): Promise<{ killed: boolean; elapsedMs: number }> {
   const args = [
     cliPath,
     '--data-dir',
@@ -46,8 +73,20 @@ function rotateAndKill(database: TestDatabase, delayMs: number): Promise<{ kille
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => child.kill('SIGKILL'), delayMs);
+    let watching = killMidRewrap;
+    const watch = async (): Promise<void> => {
+      while (watching) {
+        if ((await countValuesBehind(database).catch(() => 0)) > 0) {
+          child.kill('SIGKILL');
+          return;
+        }
+        await new Promise((resolveWait) => setTimeout(resolveWait, 5));
+      }
+    };
+    void watch();
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      watching = false;
       clearTimeout(timer);
       const elapsedMs = performance.now() - startedAt;
       if (signal === 'SIGKILL') resolve({ killed: true, elapsedMs });
@@ -114,7 +153,10 @@ describeEachDatabase('master key rotation killed', (target) => {
     let midRewrapKills = 0;
     let kills = 0;
     for (let run = 0; run < crashRuns; run++) {
-      const { killed } = await rotateAndKill(database, randomInt(Math.round(wholeRunMs * 0.5), Math.round(wholeRunMs * 1.1)));
+      // Every other run is killed as soon as a batch has committed; the rest at a random time.
+      const killMidRewrap = run % 2 === 0;
+      const delayMs = killMidRewrap ? 60_000 : randomInt(Math.round(wholeRunMs * 0.5), Math.round(wholeRunMs * 1.1));
+      const { killed } = await rotateAndKill(database, delayMs, killMidRewrap);
       if (killed) kills++;
       const pending = await checkEveryValue();
       if (killed && pending > 0 && pending < secretCount) midRewrapKills++;
