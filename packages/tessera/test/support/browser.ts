@@ -88,7 +88,7 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
   });
   mkdirSync(screenshotsDir, { recursive: true });
 
-  return {
+  const browser: TestBrowser = {
     context,
     page,
     requestedUrls: () => [...urls],
@@ -121,7 +121,7 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
       }
     },
     async checkpoint(secrets, step) {
-      await this.expectNoSecretsExposed(secrets, step);
+      await browser.expectNoSecretsExposed(secrets, step);
       expect([...errors], `page errors after ${step}`).toEqual([]);
     },
     async signIn(token) {
@@ -134,4 +134,5 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+  return browser;
 }
