@@ -11,6 +11,8 @@ import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
 const pageLimit = 100;
+// A repeated finding adds events to one alert, and the newest few show what it found lately.
+const shownEvents = 5;
 const statusOptions: readonly (AlertStatus | 'all')[] = ['open', 'acknowledged', 'resolved', 'all'];
 
 /** Links an alert's subject to its page when the dashboard has one. */
@@ -35,11 +37,17 @@ function AlertEvidenceList({ alert }: { alert: Alert }) {
   if (events.error) return <ApiErrorNotice error={events.error} action="Loading the evidence" />;
   if (!events.data) return <p role="status">Loading the evidence…</p>;
   if (events.data.length === 0) return <p className="muted">No event about this subject is left in the outbox.</p>;
+  const earlier = events.data.length - shownEvents;
   return (
     <>
-      {events.data.map((event) => (
+      {events.data.slice(-shownEvents).map((event) => (
         <EventEvidence key={event.id} event={event} />
       ))}
+      {earlier > 0 && (
+        <p className="muted">
+          The newest {shownEvents} are shown; {earlier} earlier {earlier === 1 ? 'event is' : 'events are'} in GET /v1/events.
+        </p>
+      )}
     </>
   );
 }
