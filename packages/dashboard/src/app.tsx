@@ -3,6 +3,7 @@ import { HashRouter, NavLink, Route, Routes } from 'react-router';
 import { LiveEventsProvider } from './live-events.js';
 import { navigationItems } from './navigation.js';
 import { AccessReviewPage } from './pages/access-review.js';
+import { AlertsPage } from './pages/alerts.js';
 import { AuditLogPage } from './pages/audit-log.js';
 import { OverviewPage } from './pages/overview.js';
 import { SecretDetailPage } from './pages/secret-detail.js';
@@ -60,6 +61,7 @@ export function App() {
                 <Route path="/" element={<OverviewPage />} />
                 <Route path="/tokens" element={<TokensPage />} />
                 <Route path="/tokens/:id" element={<TokenDetailPage />} />
+                <Route path="/alerts" element={<AlertsPage />} />
                 <Route path="/secrets" element={<SecretsPage />} />
                 <Route path="/secrets/:environment/:name" element={<SecretDetailPage />} />
                 <Route path="/review" element={<AccessReviewPage />} />

@@ -17,3 +17,17 @@ export function describeExpiry(iso: string | null, now = Date.now()): string {
   const unit = whole === 1 ? 'day' : 'days';
   return days > 0 ? `in ${whole} ${unit}` : `${whole} ${unit} ago`;
 }
+
+const units: [number, string][] = [
+  [86_400, 'day'],
+  [3600, 'hour'],
+  [60, 'minute'],
+  [1, 'second'],
+];
+
+/** Describes a duration in the largest whole unit: 86400 as "day", 7200 as "2 hours", 90 as "90 seconds". */
+export function describeSeconds(seconds: number): string {
+  const [size, unit] = units.find(([size]) => seconds % size === 0) ?? [1, 'second'];
+  const count = seconds / size;
+  return count === 1 ? unit : `${count} ${unit}s`;
+}

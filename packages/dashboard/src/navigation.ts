@@ -13,6 +13,7 @@ export interface NavigationItem {
 export const navigationItems: readonly NavigationItem[] = [
   { path: '/', label: 'Overview', scope: 'tokens:read' },
   { path: '/tokens', label: 'Tokens', scope: 'tokens:read' },
+  { path: '/alerts', label: 'Alerts', scope: 'alerts:read' },
   { path: '/secrets', label: 'Secrets', scope: 'secrets:read' },
   { path: '/review', label: 'Access review', scope: 'review:read' },
   { path: '/audit', label: 'Audit log', scope: 'audit:read' },

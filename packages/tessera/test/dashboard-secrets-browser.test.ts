@@ -24,17 +24,8 @@ describe('dashboard secrets and access review in Chromium', () => {
   /** Every admin token and secret value the browser was given or showed, searched for in storage, cookies and URLs after each step. */
   const secrets: string[] = [];
 
-  async function signIn(token: string): Promise<void> {
-    const page = browser.page;
-    await page.getByLabel('Admin token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('[data-loaded="overview"]').waitFor();
-  }
-
-  async function checkpoint(step: string): Promise<void> {
-    await browser.expectNoSecretsExposed(secrets, step);
-    expect(browser.pageErrors(), `page errors after ${step}`).toEqual([]);
-  }
+  const signIn = (token: string) => browser.signIn(token);
+  const checkpoint = (step: string) => browser.checkpoint(secrets, step);
 
   async function createSecret(body: Record<string, unknown>): Promise<void> {
     const response = await server.request('POST', '/v1/secrets', { body });

@@ -1,4 +1,6 @@
 import type {
+  Alert,
+  AlertStatus,
   AuditEntry,
   AuditVerification,
   Caller,
@@ -14,6 +16,8 @@ import type {
   TesseraEvent,
   Token,
   TokenSummary,
+  TokenUsage,
+  UsageStep,
 } from './types.js';
 
 /** An error response of the API, `{ error: { code, message, field } }`, or a failure to reach it. */
@@ -86,7 +90,12 @@ export interface ApiClient {
   /** Returns the current value. The server writes a `secret.reveal` audit entry before it returns the value. */
   revealSecret(environment: string, name: string, purpose: string): Promise<RevealedSecret>;
   /** Reads the event outbox oldest first, after `cursor`. */
-  listEvents(query: { cursor?: string; limit?: number }): Promise<Page<TesseraEvent>>;
+  listEvents(query: { cursor?: string; limit?: number; type?: string; subjectId?: string }): Promise<Page<TesseraEvent>>;
+  /** Lists alerts newest first; the server returns open ones when `status` is left out. */
+  listAlerts(query: { status?: AlertStatus | 'all'; type?: string; limit?: number; cursor?: string }): Promise<Page<Alert>>;
+  acknowledgeAlert(id: string): Promise<Alert>;
+  /** Returns a token's verifications in buckets of `step`; the server writes its pending usage first. */
+  getUsage(tokenId: string, query: { step: UsageStep; from?: string; to?: string }): Promise<TokenUsage>;
   /** `members` null leaves the list out, so only items without an owner count as orphaned. */
   runReview(members: readonly string[] | null): Promise<ReviewReport>;
 }
@@ -149,6 +158,9 @@ export function createApiClient(adminToken: string, baseUrl = ''): ApiClient {
     removeSecret: (environment, name) => request('DELETE', `/v1/secrets/${path(environment)}/${path(name)}`),
     revealSecret: (environment, name, purpose) => request('POST', `/v1/secrets/${path(environment)}/${path(name)}/reveal`, { purpose }),
     listEvents: (query) => request('GET', withQuery('/v1/events', query)),
+    listAlerts: (query) => request('GET', withQuery('/v1/alerts', query)),
+    acknowledgeAlert: (id) => request('POST', `/v1/alerts/${path(id)}/acknowledge`, {}),
+    getUsage: (tokenId, query) => request('GET', withQuery(`/v1/usage/${path(tokenId)}`, query)),
     runReview: (members) => request('GET', withQuery('/v1/review', { members: members === null ? undefined : members.join(',') })),
   };
 }

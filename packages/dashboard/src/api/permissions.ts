@@ -10,7 +10,10 @@ export type AdminScope =
   | 'secrets:read'
   | 'secrets:write'
   | 'secrets:reveal'
-  | 'review:read';
+  | 'review:read'
+  | 'alerts:read'
+  | 'alerts:write'
+  | 'usage:read';
 
 /** Returns whether the caller has the scope, by the server's rule that `admin` grants every scope. The server still decides, so this only disables what it would reject. */
 export function hasScope(caller: Caller, scope: AdminScope): boolean {

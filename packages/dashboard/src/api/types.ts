@@ -13,11 +13,18 @@ import type { ReviewItem, ReviewReport } from 'tessera/dist/services/review.js';
 import type { RevealedSecret } from 'tessera/dist/services/secret-reveal.js';
 import type { Secret, SecretDetails } from 'tessera/dist/services/secret-views.js';
 import type { StoredSecret } from 'tessera/dist/services/secrets.js';
+import type { Alert, AlertStatus } from 'tessera/dist/services/alerts.js';
+import type { TokenUsage, UsageBucket } from 'tessera/dist/services/usage.js';
+import type { TokenLimits } from 'tessera/dist/core/limits.js';
 
 export type { AuditEntry, AuditVerification, IssuedToken, Keyspace, Page, RotatedToken, Token, TokenState, TokenSummary };
 export type { RevealedSecret, ReviewItem, ReviewReport, Secret, SecretDetails, StoredSecret, TesseraEvent };
+export type { Alert, AlertStatus, TokenLimits, TokenUsage, UsageBucket };
+export type UsageStep = TokenUsage['step'];
 // A plain list without imports, so bundling it brings nothing else of the server along.
 export { tokenStates };
+// Also a plain list; its module imports only the scope and state checks.
+export { verifyCodes } from 'tessera/dist/core/verification.js';
 
 /** The signed-in admin token as GET /v1/me describes it. */
 export interface Caller {

@@ -1,3 +1,4 @@
+import { ChartAxis } from './chart-axis.js';
 import type { TokenSummary } from '../api/types.js';
 
 const width = 720;
@@ -21,13 +22,7 @@ export function ExpiryChart({ timeline }: { timeline: TokenSummary['expiryTimeli
       <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby="expiry-chart-title expiry-chart-description" data-testid="expiry-chart">
         <title id="expiry-chart-title">Token expiries over the next 90 days</title>
         <desc id="expiry-chart-description">{`${total} active tokens expire in the next 90 days; the busiest day has ${max === 1 && total === 0 ? 0 : max}.`}</desc>
-        <line className="chart-axis" x1={padding.left} x2={width - padding.right} y1={height - padding.bottom} y2={height - padding.bottom} />
-        <text className="chart-label" x={padding.left - 6} y={padding.top + 4} textAnchor="end">
-          {max}
-        </text>
-        <text className="chart-label" x={padding.left - 6} y={height - padding.bottom} textAnchor="end">
-          0
-        </text>
+        <ChartAxis box={{ width, height, padding }} max={max} />
         {timeline.map((day) => {
           const barHeight = (day.count / max) * plotHeight;
           return (

@@ -20,7 +20,8 @@ function isApplicable(action: Action, token: Token): boolean {
     case 'disable':
       return token.state === 'active';
     case 'enable':
-      return token.state === 'disabled';
+      // Enabling also restores a token that an anomaly response suspended.
+      return token.state === 'disabled' || token.state === 'suspended';
   }
 }
 
@@ -119,6 +120,9 @@ export function TokenActions({ token, defaultGraceSeconds, onChanged, onRotated 
           onCancel={() => setPending(null)}
         >
           {pending === 'revoke' && <p>Revocation is permanent: the token stops verifying at once and cannot be enabled again.</p>}
+          {pending === 'enable' && token.state === 'suspended' && (
+            <p>The token was suspended because of an anomaly. Enabling it lets it verify again at once.</p>
+          )}
           <label htmlFor="state-reason">{pending === 'revoke' ? 'Reason (required, recorded in the audit log)' : 'Reason (optional)'}</label>
           <input id="state-reason" name="reason" required={pending === 'revoke'} maxLength={500} />
         </ConfirmDialog>

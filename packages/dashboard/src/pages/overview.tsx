@@ -2,6 +2,7 @@ import { Link } from 'react-router';
 import { tokenStates } from '../api/types.js';
 import { ApiErrorNotice } from '../components/api-error-notice.js';
 import { ExpiryChart } from '../components/expiry-chart.js';
+import { OpenAlerts } from '../components/open-alerts.js';
 import { StateBadge } from '../components/state-badge.js';
 import { describeExpiry } from '../format.js';
 import { loadSecrets } from '../api/all-secrets.js';
@@ -10,7 +11,7 @@ import { isStale, staleAfterDays } from '../secret-health.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
-/** Renders the estate at a glance: tokens by state, the 90-day expiry timeline, owner-less and stale tokens, the next expiries. */
+/** Renders the estate at a glance: tokens by state, open alerts and anomalies, the 90-day expiry timeline, owner-less and stale tokens, the next expiries. */
 export function OverviewPage() {
   const { api, caller } = useSession();
   const summary = usePolling(() => api.summariseTokens(), [api]);
@@ -56,6 +57,9 @@ export function OverviewPage() {
               <span className="stat-label">stale (unused {data.staleAfterDays} days)</span>
             </li>
           </ul>
+
+          <h2>Alerts and anomalies</h2>
+          <OpenAlerts />
 
           <h2>Secrets</h2>
           {!canReadSecrets && <p className="notice">{missingScopeMessage('secrets:read')}</p>}

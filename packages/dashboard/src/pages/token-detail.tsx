@@ -8,6 +8,8 @@ import { AuditTable } from '../components/audit-table.js';
 import { SecretOnce } from '../components/secret-once.js';
 import { StateBadge } from '../components/state-badge.js';
 import { TokenActions } from '../components/token-actions.js';
+import { TokenLimitsList } from '../components/token-limits.js';
+import { TokenUsageSection } from '../components/token-usage.js';
 import { describeExpiry, formatTime } from '../format.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
@@ -105,8 +107,6 @@ export function TokenDetailPage() {
             <dd>{token.stateReason ?? '—'}</dd>
             <dt>Last used</dt>
             <dd>{formatTime(token.lastUsedAt)}</dd>
-            <dt>Networks seen</dt>
-            <dd>{token.lastUsedIp ? <code>{token.lastUsedIp}</code> : 'none yet'} (the last address only)</dd>
             <dt>Scopes</dt>
             <dd>
               {token.scopes.length === 0 ? (
@@ -121,13 +121,25 @@ export function TokenDetailPage() {
                 </ul>
               )}
             </dd>
-            <dt>Limits</dt>
+            <dt>Keyspace policy</dt>
             <dd>
               {detail.data.keyspace
-                ? `keyspace policy: lifetime at most ${Math.round(detail.data.keyspace.policy.maxLifetimeSeconds / 86400)} days, grace period ${detail.data.keyspace.policy.gracePeriodSeconds / 3600} hours, self-rotation ${detail.data.keyspace.policy.allowSelfRotation ? 'allowed' : 'not allowed'}`
+                ? `lifetime at most ${Math.round(detail.data.keyspace.policy.maxLifetimeSeconds / 86400)} days, grace period ${detail.data.keyspace.policy.gracePeriodSeconds / 3600} hours, self-rotation ${detail.data.keyspace.policy.allowSelfRotation ? 'allowed' : 'not allowed'}`
                 : 'the keyspace policy needs the keyspaces:read scope to show'}
             </dd>
           </dl>
+
+          {token.state === 'suspended' && (
+            <p className="notice notice-error" data-testid="suspended-notice">
+              Suspended by the anomaly response: the token verifies as DISABLED until an admin enables it. Check its alerts and usage below first.
+            </p>
+          )}
+
+          <h2>Limits</h2>
+          <TokenLimitsList limits={token.limits} keyspaceLimits={detail.data.keyspace ? (detail.data.keyspace.policy.limits ?? {}) : null} />
+
+          <h2>Usage</h2>
+          <TokenUsageSection tokenId={token.id} />
 
           <h2>Lineage</h2>
           <ol className="lineage" aria-label="Rotation lineage, oldest first">

@@ -41,6 +41,10 @@ export interface TestBrowser {
   screenshot(name: string): Promise<void>;
   /** Fails unless storage, every cookie and every requested URL are free of all the given secrets. */
   expectNoSecretsExposed(secrets: readonly string[], step: string): Promise<void>;
+  /** Runs expectNoSecretsExposed and fails on any page error so far: the check after each step of a test. */
+  checkpoint(secrets: readonly string[], step: string): Promise<void>;
+  /** Signs in with an admin token on the sign-in form and waits for the overview. */
+  signIn(token: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,7 +88,7 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
   });
   mkdirSync(screenshotsDir, { recursive: true });
 
-  return {
+  const browser: TestBrowser = {
     context,
     page,
     requestedUrls: () => [...urls],
@@ -116,9 +120,19 @@ export async function launchBrowser(origin: string): Promise<TestBrowser> {
         expect(leakingUrl, `a secret in a requested URL after ${step}`).toBeUndefined();
       }
     },
+    async checkpoint(secrets, step) {
+      await browser.expectNoSecretsExposed(secrets, step);
+      expect([...errors], `page errors after ${step}`).toEqual([]);
+    },
+    async signIn(token) {
+      await page.getByLabel('Admin token').fill(token);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('[data-loaded="overview"]').waitFor();
+    },
     async close() {
       await context.close();
       rmSync(profileDir, { recursive: true, force: true });
     },
   };
+  return browser;
 }
