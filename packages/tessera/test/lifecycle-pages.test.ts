@@ -37,6 +37,7 @@ describeEachDatabase('lifecycle pass over several pages', (target) => {
         created_by: null,
         predecessor_id: null,
         admin_keyspaces: null,
+        limits: null,
       });
       rows.push({ ...row, last_used_at: used ? now - 95 * day : null, last_used_ip: used ? '127.0.0.1' : null });
     }
