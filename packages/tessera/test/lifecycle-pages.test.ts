@@ -8,7 +8,7 @@ import { FakeClock } from './support/fake-clock.js';
 import { describeEachDatabase, openInstallation, type TestInstallation } from './support/fixtures.js';
 
 const day = 86_400_000;
-// More than two pages of 250, so every step of the pass reads several pages.
+// More than two pages of 250, so expiry warnings and stale detection read several pages.
 const usedCount = 300;
 const neverUsedCount = 300;
 
