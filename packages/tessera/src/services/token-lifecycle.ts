@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { isInsideWindow, type EffectivePolicy } from '../core/policy-rules.js';
 import {
-  findTokensExpiringBetween,
+  findActiveTokensInKeyspace,
+  findNeverUsedTokensCreatedBefore,
+  findTokensExpiringBetweenWithoutNotice,
   findTokensPastExpiry,
-  findTokensUnusedSince,
-  findUnrotatedTokensCreatedBefore,
-  findActiveTokensIn,
+  findUnrotatedTokensCreatedBeforeWithoutNotice,
+  findUsedTokensUnusedSince,
 } from '../store/lifecycle-repository.js';
 import { findNotices, insertNotices } from '../store/scheduler-repository.js';
 import type { KeyspaceRow } from '../store/schema.js';
@@ -22,7 +23,10 @@ import { adminKeyspaceName, isoOrNull } from './views.js';
 export const schedulerActor: Actor = { type: 'local', id: 'tessera:scheduler', hint: null, scopes: ['admin'], keyspaces: null, ip: null };
 
 const day = 86_400_000;
-/** Tokens per transaction: large enough to keep a pass over many tokens short, small enough to keep locks brief. */
+/**
+ * Tokens per read and per transaction. The size keeps a pass over many tokens short, and keeps
+ * locks brief and each synchronous SQLite query short.
+ */
 const batchSize = 250;
 
 /** Counts of the notices and changes one lifecycle pass recorded. */
@@ -66,6 +70,24 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
   return chunks;
+}
+
+/**
+ * Reads tokens a page at a time, yielding to the event loop before each read, and hands each page
+ * to `handle` before reading the next. `readPage` receives the last token of the previous page.
+ */
+async function forEachPage(
+  readPage: (last: TokenWithKeyspace | undefined) => Promise<TokenWithKeyspace[]>,
+  handle: (tokens: TokenWithKeyspace[]) => Promise<void>,
+): Promise<void> {
+  let last: TokenWithKeyspace | undefined;
+  for (;;) {
+    await yieldToEventLoop();
+    const tokens = await readPage(last);
+    if (tokens.length > 0) await handle(tokens);
+    if (tokens.length < batchSize) return;
+    last = tokens.at(-1);
+  }
 }
 
 /** Returns the notice keys already recorded, as "tokenId notice". */
@@ -126,24 +148,50 @@ function describeToken(token: TokenWithKeyspace): Record<string, unknown> {
  * (the scheduler was down), it sends the nearest one only and records the others as passed.
  */
 export async function sendExpiryWarnings(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
-  const horizon = Math.max(0, ...index.keyspaces.flatMap((keyspace) => index.policyOf(keyspace.id).warnBeforeExpirySeconds));
-  const tokens = await findTokensExpiringBetween(context.db, now, now + horizon * 1000);
-  const noticed = await noticedKeys(context, tokens);
-
-  const notices: TokenNotice[] = [];
-  for (const token of tokens) {
-    const remaining = token.expires_at! - now;
-    const crossed = index.policyOf(token.keyspace_id).warnBeforeExpirySeconds.filter((threshold) => remaining <= threshold * 1000);
-    const nearest = crossed.at(-1);
-    if (nearest === undefined || noticed.has(`${token.id} expiring:${nearest}`)) continue;
-    notices.push({
-      token,
-      keys: [`expiring:${nearest}`, ...crossed.slice(0, -1).map((threshold) => `expiring:${threshold}`)],
-      type: 'token.expiring',
-      data: { ...describeToken(token), daysLeft: Math.ceil(remaining / day), thresholdSeconds: nearest, expiresAt: isoOrNull(token.expires_at) },
-    });
+  // Keyspaces with the same thresholds share each query. Between two neighbouring thresholds the
+  // nearest crossed one is fixed, so its notice can be filtered out in SQL.
+  const keyspacesByThresholds = new Map<string, { thresholds: number[]; keyspaceIds: string[] }>();
+  for (const keyspace of index.keyspaces) {
+    const thresholds = index.policyOf(keyspace.id).warnBeforeExpirySeconds;
+    if (thresholds.length === 0) continue;
+    const group = keyspacesByThresholds.get(thresholds.join(',')) ?? { thresholds, keyspaceIds: [] };
+    group.keyspaceIds.push(keyspace.id);
+    keyspacesByThresholds.set(thresholds.join(','), group);
   }
-  return commitNotices(context, notices, 'token.expiry_warning');
+
+  let sent = 0;
+  for (const { thresholds, keyspaceIds } of keyspacesByThresholds.values()) {
+    // The thresholds are sorted from the farthest to the nearest, so the band of thresholds[i] ends at thresholds[i + 1].
+    for (let band = thresholds.length - 1; band >= 0; band -= 1) {
+      const nearest = thresholds[band]!;
+      const from = band + 1 < thresholds.length ? now + thresholds[band + 1]! * 1000 : now;
+      await forEachPage(
+        (last) =>
+          findTokensExpiringBetweenWithoutNotice(context.db, {
+            keyspaceIds,
+            from,
+            until: now + nearest * 1000,
+            notice: `expiring:${nearest}`,
+            after: last ? { value: last.expires_at!, id: last.id } : null,
+            limit: batchSize,
+          }),
+        async (tokens) => {
+          const notices = tokens.map((token): TokenNotice => {
+            const remaining = token.expires_at! - now;
+            const passed = thresholds.slice(0, band);
+            return {
+              token,
+              keys: [`expiring:${nearest}`, ...passed.map((threshold) => `expiring:${threshold}`)],
+              type: 'token.expiring',
+              data: { ...describeToken(token), daysLeft: Math.ceil(remaining / day), thresholdSeconds: nearest, expiresAt: isoOrNull(token.expires_at) },
+            };
+          });
+          sent += await commitNotices(context, notices, 'token.expiry_warning');
+        },
+      );
+    }
+  }
+  return sent;
 }
 
 /** Stores the expired state of tokens whose expiry has passed and emits `token.expired` for each. */
@@ -177,24 +225,36 @@ export async function markExpiredTokens(context: ServiceContext, now: number): P
 export async function detectStaleTokens(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
   const periods = index.keyspaces.map((keyspace) => index.policyOf(keyspace.id).staleAfterSeconds).filter((seconds) => seconds !== null);
   if (periods.length === 0) return 0;
-  const tokens = await findTokensUnusedSince(context.db, now, now - Math.min(...periods) * 1000);
-  const noticed = await noticedKeys(context, tokens);
+  const cutoff = now - Math.min(...periods) * 1000;
 
-  const notices: TokenNotice[] = [];
-  for (const token of tokens) {
-    const staleAfter = index.policyOf(token.keyspace_id).staleAfterSeconds;
-    const lastActivity = token.last_used_at ?? token.created_at;
-    // Keyed by the last use, so a token used again and then left unused is reported again.
-    const key = `stale:${token.last_used_at ?? 'never'}`;
-    if (staleAfter === null || lastActivity >= now - staleAfter * 1000 || noticed.has(`${token.id} ${key}`)) continue;
-    notices.push({
-      token,
-      keys: [key],
-      type: 'token.stale',
-      data: { ...describeToken(token), lastUsedAt: isoOrNull(token.last_used_at), unusedDays: Math.floor((now - lastActivity) / day) },
-    });
-  }
-  return commitNotices(context, notices, 'token.stale');
+  let sent = 0;
+  const reportStale = async (tokens: TokenWithKeyspace[]): Promise<void> => {
+    const notices: TokenNotice[] = [];
+    for (const token of tokens) {
+      const staleAfter = index.policyOf(token.keyspace_id).staleAfterSeconds;
+      const lastActivity = token.last_used_at ?? token.created_at;
+      if (staleAfter === null || lastActivity >= now - staleAfter * 1000) continue;
+      notices.push({
+        token,
+        // Keyed by the last use, so a token used again and then left unused is reported again.
+        keys: [`stale:${token.last_used_at ?? 'never'}`],
+        type: 'token.stale',
+        data: { ...describeToken(token), lastUsedAt: isoOrNull(token.last_used_at), unusedDays: Math.floor((now - lastActivity) / day) },
+      });
+    }
+    sent += await commitNotices(context, notices, 'token.stale');
+  };
+
+  // Used and never used tokens are read apart, so each query walks one index range.
+  await forEachPage(
+    (last) => findUsedTokensUnusedSince(context.db, { now, cutoff, after: last ? { value: last.last_used_at!, id: last.id } : null, limit: batchSize }),
+    reportStale,
+  );
+  await forEachPage(
+    (last) => findNeverUsedTokensCreatedBefore(context.db, { now, cutoff, after: last ? { value: last.created_at, id: last.id } : null, limit: batchSize }),
+    reportStale,
+  );
+  return sent;
 }
 
 /** Returns a stable delay from 0 to `spreadSeconds` for one token, so tokens issued together fall due at different times. */
@@ -212,28 +272,35 @@ export async function reportRotationDue(context: ServiceContext, index: PolicyIn
   const governed = index.keyspaces.filter((keyspace) => index.policyOf(keyspace.id).rotateAfterSeconds !== null);
   if (governed.length === 0) return 0;
   const shortest = Math.min(...governed.map((keyspace) => index.policyOf(keyspace.id).rotateAfterSeconds!));
-  const tokens = await findUnrotatedTokensCreatedBefore(
-    context.db,
-    governed.map((keyspace) => keyspace.id),
-    now,
-    now - shortest * 1000,
-  );
-  const noticed = await noticedKeys(context, tokens);
   const hour = new Date(now).getUTCHours();
 
-  const notices: TokenNotice[] = [];
-  for (const token of tokens) {
-    const policy = index.policyOf(token.keyspace_id);
-    const dueAt = token.created_at + policy.rotateAfterSeconds! * 1000 + rotationOffsetMs(token.id, policy.rotationOffsetSeconds);
-    if (dueAt > now || !isInsideWindow(policy.rotationWindow, hour) || noticed.has(`${token.id} rotation_due`)) continue;
-    notices.push({
-      token,
-      keys: ['rotation_due'],
-      type: 'token.rotation_due',
-      data: { ...describeToken(token), createdAt: isoOrNull(token.created_at), dueAt: isoOrNull(dueAt) },
-    });
-  }
-  return commitNotices(context, notices, 'token.rotation_due');
+  let sent = 0;
+  await forEachPage(
+    (last) =>
+      findUnrotatedTokensCreatedBeforeWithoutNotice(context.db, {
+        keyspaceIds: governed.map((keyspace) => keyspace.id),
+        now,
+        cutoff: now - shortest * 1000,
+        after: last ? { value: last.created_at, id: last.id } : null,
+        limit: batchSize,
+      }),
+    async (tokens) => {
+      const notices: TokenNotice[] = [];
+      for (const token of tokens) {
+        const policy = index.policyOf(token.keyspace_id);
+        const dueAt = token.created_at + policy.rotateAfterSeconds! * 1000 + rotationOffsetMs(token.id, policy.rotationOffsetSeconds);
+        if (dueAt > now || !isInsideWindow(policy.rotationWindow, hour)) continue;
+        notices.push({
+          token,
+          keys: ['rotation_due'],
+          type: 'token.rotation_due',
+          data: { ...describeToken(token), createdAt: isoOrNull(token.created_at), dueAt: isoOrNull(dueAt) },
+        });
+      }
+      sent += await commitNotices(context, notices, 'token.rotation_due');
+    },
+  );
+  return sent;
 }
 
 /** Reports active tokens that break a rule of their keyspace's named policy, once per token and rule. */
@@ -243,29 +310,34 @@ export async function reportPolicyViolations(context: ServiceContext, index: Pol
     const source = index.policyOf(keyspace.id).source;
     return keyspace.name !== adminKeyspaceName && (source.attached !== null || source.default !== null);
   });
-  const tokens = await findActiveTokensIn(
-    context.db,
-    governed.map((keyspace) => keyspace.id),
-    now,
-  );
-  const noticed = await noticedKeys(context, tokens);
 
-  const notices: TokenNotice[] = [];
-  for (const token of tokens) {
-    const policy = index.policyOf(token.keyspace_id);
-    const broken: { rule: string; detail: string }[] = policy.requiredFields
-      .filter((field) => !token[field])
-      .map((field) => ({ rule: `required_${field}`, detail: `the token has no ${field}` }));
-    const lifetime = token.expires_at === null ? null : token.expires_at - token.created_at;
-    if (lifetime === null ? !policy.allowNoExpiry : lifetime > policy.maxLifetimeSeconds * 1000) {
-      broken.push({ rule: 'max_lifetime', detail: `the token lives longer than ${policy.maxLifetimeSeconds} seconds` });
-    }
-    for (const { rule, detail } of broken) {
-      if (noticed.has(`${token.id} violation:${rule}`)) continue;
-      notices.push({ token, keys: [`violation:${rule}`], type: 'policy.violation', data: { ...describeToken(token), rule, detail } });
-    }
+  let sent = 0;
+  for (const keyspace of governed) {
+    const policy = index.policyOf(keyspace.id);
+    await forEachPage(
+      (last) => findActiveTokensInKeyspace(context.db, { keyspaceId: keyspace.id, now, afterId: last?.id ?? null, limit: batchSize }),
+      async (tokens) => {
+        // A token can break several rules, each with its own notice, so the recorded notices are read per page rather than filtered in SQL.
+        const noticed = await noticedKeys(context, tokens);
+        const notices: TokenNotice[] = [];
+        for (const token of tokens) {
+          const broken: { rule: string; detail: string }[] = policy.requiredFields
+            .filter((field) => !token[field])
+            .map((field) => ({ rule: `required_${field}`, detail: `the token has no ${field}` }));
+          const lifetime = token.expires_at === null ? null : token.expires_at - token.created_at;
+          if (lifetime === null ? !policy.allowNoExpiry : lifetime > policy.maxLifetimeSeconds * 1000) {
+            broken.push({ rule: 'max_lifetime', detail: `the token lives longer than ${policy.maxLifetimeSeconds} seconds` });
+          }
+          for (const { rule, detail } of broken) {
+            if (noticed.has(`${token.id} violation:${rule}`)) continue;
+            notices.push({ token, keys: [`violation:${rule}`], type: 'policy.violation', data: { ...describeToken(token), rule, detail } });
+          }
+        }
+        sent += await commitNotices(context, notices, 'policy.violation');
+      },
+    );
   }
-  return commitNotices(context, notices, 'policy.violation');
+  return sent;
 }
 
 /** Runs every token check once; each is idempotent, so a run after downtime catches up instead of repeating. */

@@ -294,6 +294,15 @@ const scheduler: Migration = {
   },
 };
 
+// The scheduler's token pass reads its candidates in pages ordered by these columns. Without them,
+// stale detection scanned every token on each pass.
+const schedulerIndexes: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex('tokens_last_used_idx').on('tokens').columns(['state', 'last_used_at', 'id']).execute();
+    await db.schema.createIndex('tokens_created_idx').on('tokens').columns(['state', 'created_at', 'id']).execute();
+  },
+};
+
 // Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
@@ -301,6 +310,7 @@ const migrations: Record<string, Migration> = {
   '0003_secrets': secretsSchema,
   '0004_usage': usage,
   '0005_scheduler': scheduler,
+  '0007_scheduler_indexes': schedulerIndexes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
