@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { raiseAlertsFromEvents } from '../src/services/alerts.js';
+import { resumeRotations, rotateSecret, setRotator } from '../src/services/secret-rotation.js';
+import { revealSecret } from '../src/services/secret-reveal.js';
+import { createSecret } from '../src/services/secrets.js';
+import { schedulerActor } from '../src/services/token-lifecycle.js';
+import { FakeClock } from './support/fake-clock.js';
+import { describeEachDatabase, openInstallation, type TestInstallation } from './support/fixtures.js';
+import { startMockProvider, writeRotatorScripts, type MockProvider, type RotatorScripts } from './support/mock-provider.js';
+
+describeEachDatabase('secret rotation', (target) => {
+  const clock = new FakeClock();
+  let installation: TestInstallation;
+  let provider: MockProvider;
+  let scripts: RotatorScripts;
+
+  beforeAll(async () => {
+    installation = await openInstallation(target, { clock, name: `secret-rotation-${target.name}` });
+    provider = await startMockProvider();
+    scripts = writeRotatorScripts(provider);
+  });
+  afterAll(async () => {
+    await installation?.close();
+    await provider?.close();
+    scripts?.remove();
+  });
+
+  const context = () => installation.tessera.context;
+  const operator = () => installation.operator;
+
+  /** Returns every event and audit entry as text, for searching for values. */
+  async function recordedText(): Promise<string> {
+    const events = await context().db.selectFrom('events').selectAll().execute();
+    const audit = await context().db.selectFrom('audit_log').selectAll().execute();
+    const rotations = await context().db.selectFrom('secret_rotations').selectAll().execute();
+    return JSON.stringify([events, audit, rotations]);
+  }
+
+  test('exec rotator replaces provider key', async () => {
+    await createSecret(context(), operator(), { name: 'PROVIDER_KEY', environment: 'production', value: provider.initialKey });
+    await setRotator(context(), operator(), 'production', 'PROVIDER_KEY', {
+      kind: 'exec',
+      command: scripts.rotator(),
+      testCommand: scripts.test(),
+      timeoutSeconds: 10,
+      gracePeriodSeconds: 3600,
+    });
+
+    const rotation = await rotateSecret(context(), operator(), 'production', 'PROVIDER_KEY');
+    expect(rotation).toMatchObject({ state: 'current', fromVersion: 1, toVersion: 2, error: null });
+
+    const current = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
+    expect(current.version).toBe(2);
+    expect(current.value).not.toBe(provider.initialKey);
+    expect(provider.validKeys()).toEqual([current.value]);
+    expect(provider.accepts(provider.initialKey)).toBe(false);
+
+    const previous = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY', { version: 1 });
+    expect(previous.value).toBe(provider.initialKey);
+
+    const text = await recordedText();
+    expect(text).not.toContain(provider.initialKey);
+    expect(text).not.toContain(current.value);
+    const events = await context().db.selectFrom('events').select('type').where('type', '=', 'secret.rotated').execute();
+    expect(events).toHaveLength(1);
+  });
+
+  test('previous value expires after grace', async () => {
+    clock.advanceSeconds(3601);
+    await expect(revealSecret(context(), operator(), 'production', 'PROVIDER_KEY', { version: 1 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      field: 'version',
+    });
+    const current = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
+    expect(current.version).toBe(2);
+  });
+
+  test('staged version is not served', async () => {
+    await expect(revealSecret(context(), operator(), 'production', 'PROVIDER_KEY', { version: 3 })).rejects.toMatchObject({ field: 'version' });
+  });
+
+  for (const mode of ['fail', 'hang'] as const) {
+    test(`${mode}ing rotator keeps current value`, async () => {
+      const name = `KEY_${mode.toUpperCase()}`;
+      const before = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
+      await createSecret(context(), operator(), { name, environment: 'staging', value: before.value });
+      await setRotator(context(), operator(), 'staging', name, {
+        kind: 'exec',
+        command: scripts.rotator(mode),
+        testCommand: scripts.test(),
+        timeoutSeconds: 1,
+      });
+
+      const rotation = await rotateSecret(context(), operator(), 'staging', name);
+      expect(rotation.state).toBe('failed');
+      expect(rotation.toVersion).toBeNull();
+      expect(rotation.error).toContain(mode === 'fail' ? 'exit code 3' : 'timed out after 1 s');
+
+      const after = await revealSecret(context(), operator(), 'staging', name);
+      expect(after.version).toBe(1);
+      expect(after.value).toBe(before.value);
+      expect(provider.accepts(after.value)).toBe(true);
+
+      await raiseAlertsFromEvents(context());
+      const alerts = await context().db.selectFrom('alerts').selectAll().where('type', '=', 'secret.rotation_failed').execute();
+      expect(alerts.filter((alert) => alert.summary.includes(name))).toHaveLength(1);
+      expect(await recordedText()).not.toContain(before.value);
+    });
+  }
+
+  test('running rotation is not resumed', async () => {
+    const before = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
+    await createSecret(context(), operator(), { name: 'KEY_RESUMED', environment: 'dev', value: before.value });
+    await setRotator(context(), operator(), 'dev', 'KEY_RESUMED', { kind: 'exec', command: scripts.rotator(), timeoutSeconds: 1 });
+
+    // While this process drives the rotation, the scheduler's resume pass must not run the rotator a second time.
+    scripts.hold('rotate');
+    const running = rotateSecret(context(), operator(), 'dev', 'KEY_RESUMED');
+    await expect.poll(() => scripts.reached('rotate'), { timeout: 5000 }).toBe(true);
+    expect(await resumeRotations(context(), schedulerActor)).toEqual([]);
+    scripts.release('rotate');
+    expect((await running).state).toBe('current');
+  });
+
+  test('rotate without rotator is rejected', async () => {
+    await createSecret(context(), operator(), { name: 'NO_ROTATOR', environment: 'dev', value: 'plain-value-without-rotator' });
+    await expect(rotateSecret(context(), operator(), 'dev', 'NO_ROTATOR')).rejects.toMatchObject({ code: 'CONFLICT', field: 'name' });
+  });
+
+  test('invalid rotator names the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ kind: 'ssh' }, 'kind'],
+      [{ kind: 'exec' }, 'command'],
+      [{ kind: 'exec', command: [] }, 'command'],
+      [{ kind: 'exec', command: ['x'], testCommand: 'x' }, 'testCommand'],
+      [{ kind: 'exec', command: ['x'], timeoutSeconds: 0 }, 'timeoutSeconds'],
+      [{ kind: 'exec', command: ['x'], gracePeriodSeconds: 1.5 }, 'gracePeriodSeconds'],
+      [{ kind: 'http' }, 'url'],
+      [{ kind: 'http', url: 'ftp://127.0.0.1/x' }, 'url'],
+      [{ kind: 'http', url: 'not a url' }, 'url'],
+      [{ kind: 'http', url: 'http://user:pw@127.0.0.1/' }, 'url'],
+    ];
+    for (const [input, field] of cases) {
+      await expect(setRotator(context(), operator(), 'dev', 'NO_ROTATOR', input), JSON.stringify(input)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        field,
+      });
+    }
+  });
+});
