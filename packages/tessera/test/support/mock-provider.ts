@@ -95,14 +95,20 @@ const response = await fetch(providerUrl + '/rotate', {
   body: JSON.stringify({ rotationId: request.rotationId }),
 });
 if (!response.ok) process.exit(4);
-process.stdout.write((await response.json()).key + '\\n');
+const { key } = await response.json();
+await holdAt('issued');
+process.stdout.write(key + '\\n');
 `;
 
 const testScript = `${holdSnippet}
 await holdAt('test');
 const response = await fetch(providerUrl + '/activate', { method: 'POST', headers: { authorization: 'Bearer ' + request.value } });
+await holdAt('activated');
 process.exit(response.ok ? 0 : 1);
 `;
+
+/** Where a script can wait: before asking for a key, after the provider issued it, before and after activating it. */
+export type HoldPoint = 'rotate' | 'issued' | 'test' | 'activated';
 
 /** Rotator and test programs for the mock provider, with a control folder to hold them at a step. */
 export interface RotatorScripts {
@@ -110,9 +116,9 @@ export interface RotatorScripts {
   /** argv of the rotator; `mode` 'fail' exits 3 at once and 'hang' never exits. */
   rotator(mode?: 'ok' | 'fail' | 'hang'): string[];
   test(): string[];
-  hold(step: 'rotate' | 'test'): void;
-  release(step: 'rotate' | 'test'): void;
-  reached(step: 'rotate' | 'test'): boolean;
+  hold(step: HoldPoint): void;
+  release(step: HoldPoint): void;
+  reached(step: HoldPoint): boolean;
   remove(): void;
 }
 
