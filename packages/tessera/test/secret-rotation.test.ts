@@ -1,9 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { raiseAlertsFromEvents } from '../src/services/alerts.js';
 import { resumeRotations, rotateSecret, setRotator } from '../src/services/secret-rotation.js';
 import { revealSecret } from '../src/services/secret-reveal.js';
 import { createSecret } from '../src/services/secrets.js';
 import { schedulerActor } from '../src/services/token-lifecycle.js';
+import { rememberSecret } from './support/artifacts.js';
 import { FakeClock } from './support/fake-clock.js';
 import { describeEachDatabase, openInstallation, type TestInstallation } from './support/fixtures.js';
 import { startMockProvider, writeRotatorScripts, type MockProvider, type RotatorScripts } from './support/mock-provider.js';
@@ -120,6 +123,47 @@ describeEachDatabase('secret rotation', (target) => {
     expect(await resumeRotations(context(), schedulerActor)).toEqual([]);
     scripts.release('rotate');
     expect((await running).state).toBe('current');
+  });
+
+  test('http rotator returns new value', async () => {
+    const issued = rememberSecret(`http_key_${randomBytes(16).toString('hex')}`);
+    const received: { value: string; name: string; rotationId: string }[] = [];
+    const rotatorServer = createServer(async (request, response) => {
+      let body = '';
+      for await (const chunk of request) body += String(chunk);
+      received.push(JSON.parse(body));
+      if (request.url === '/broken') return response.writeHead(500).end();
+      if (request.url === '/slow') return setTimeout(() => response.end(JSON.stringify({ value: issued })), 3000);
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: issued }));
+    });
+    await new Promise<void>((resolve) => rotatorServer.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(rotatorServer.address() as { port: number }).port}`;
+
+    try {
+      const original = rememberSecret(`old_key_${randomBytes(16).toString('hex')}`);
+      await createSecret(context(), operator(), { name: 'HTTP_KEY', environment: 'dev', value: original });
+
+      for (const [path, reason] of [
+        ['/broken', 'HTTP 500'],
+        ['/slow', 'timed out after 1 s'],
+      ] as const) {
+        await setRotator(context(), operator(), 'dev', 'HTTP_KEY', { kind: 'http', url: `${base}${path}`, timeoutSeconds: 1 });
+        const failed = await rotateSecret(context(), operator(), 'dev', 'HTTP_KEY');
+        expect(failed.state).toBe('failed');
+        expect(failed.error).toContain(reason);
+        expect((await revealSecret(context(), operator(), 'dev', 'HTTP_KEY')).value).toBe(original);
+      }
+
+      await setRotator(context(), operator(), 'dev', 'HTTP_KEY', { kind: 'http', url: `${base}/rotate`, timeoutSeconds: 5 });
+      const rotation = await rotateSecret(context(), operator(), 'dev', 'HTTP_KEY');
+      expect(rotation).toMatchObject({ state: 'current', toVersion: 2 });
+      expect((await revealSecret(context(), operator(), 'dev', 'HTTP_KEY')).value).toBe(issued);
+      expect(received.at(-1)).toMatchObject({ value: original, name: 'HTTP_KEY', rotationId: rotation.id });
+      expect(await recordedText()).not.toContain(issued);
+    } finally {
+      rotatorServer.closeAllConnections();
+      await new Promise((resolve) => rotatorServer.close(resolve));
+    }
   });
 
   test('rotate without rotator is rejected', async () => {
