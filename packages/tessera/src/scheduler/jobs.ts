@@ -1,5 +1,6 @@
 import { raiseAlertsFromEvents } from '../services/alerts.js';
 import { resumeRotations } from '../services/secret-rotation.js';
+import { rotateDueSecrets } from '../services/secret-rotation-schedule.js';
 import { runLifecyclePass, schedulerActor } from '../services/token-lifecycle.js';
 import { defaultDeliveryOptions, fanOutEvents, sendDueDeliveries, type DeliveryOptions } from '../services/webhook-dispatch.js';
 import type { JobDefinition } from './scheduler.js';
@@ -9,7 +10,7 @@ export interface JobOptions {
   lifecyclePattern: string;
   /** Cron pattern of event dispatch: alerts, webhook fan-out, deliveries and their retries. */
   dispatchPattern: string;
-  /** Cron pattern of secret rotation: resuming rotations a crash interrupted. */
+  /** Cron pattern of secret rotation: resuming rotations a crash interrupted, then rotating secrets due by policy. */
   rotationPattern: string;
   delivery: DeliveryOptions;
 }
