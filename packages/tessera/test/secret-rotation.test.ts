@@ -1,35 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { raiseAlertsFromEvents } from '../src/services/alerts.js';
 import { resumeRotations, rotateSecret, setRotator } from '../src/services/secret-rotation.js';
 import { revealSecret } from '../src/services/secret-reveal.js';
 import { createSecret } from '../src/services/secrets.js';
 import { schedulerActor } from '../src/services/token-lifecycle.js';
 import { rememberSecret } from './support/artifacts.js';
-import { FakeClock } from './support/fake-clock.js';
-import { describeEachDatabase, openInstallation, type TestInstallation } from './support/fixtures.js';
-import { startMockProvider, writeRotatorScripts, type MockProvider, type RotatorScripts } from './support/mock-provider.js';
+import { describeEachDatabase } from './support/fixtures.js';
+import { useRotationFixture } from './support/mock-provider.js';
 
 describeEachDatabase('secret rotation', (target) => {
-  const clock = new FakeClock();
-  let installation: TestInstallation;
-  let provider: MockProvider;
-  let scripts: RotatorScripts;
+  const fixture = useRotationFixture(target, 'secret-rotation');
+  const clock = fixture.clock;
 
-  beforeAll(async () => {
-    installation = await openInstallation(target, { clock, name: `secret-rotation-${target.name}` });
-    provider = await startMockProvider();
-    scripts = writeRotatorScripts(provider);
-  });
-  afterAll(async () => {
-    await installation?.close();
-    await provider?.close();
-    scripts?.remove();
-  });
-
-  const context = () => installation.tessera.context;
-  const operator = () => installation.operator;
+  const context = () => fixture.installation.tessera.context;
+  const operator = () => fixture.installation.operator;
 
   /** Returns every event and audit entry as text, for searching for values. */
   async function recordedText(): Promise<string> {
@@ -40,11 +26,11 @@ describeEachDatabase('secret rotation', (target) => {
   }
 
   test('exec rotator replaces provider key', async () => {
-    await createSecret(context(), operator(), { name: 'PROVIDER_KEY', environment: 'production', value: provider.initialKey });
+    await createSecret(context(), operator(), { name: 'PROVIDER_KEY', environment: 'production', value: fixture.provider.initialKey });
     await setRotator(context(), operator(), 'production', 'PROVIDER_KEY', {
       kind: 'exec',
-      command: scripts.rotator(),
-      testCommand: scripts.test(),
+      command: fixture.scripts.rotator(),
+      testCommand: fixture.scripts.test(),
       timeoutSeconds: 10,
       gracePeriodSeconds: 3600,
     });
@@ -54,15 +40,15 @@ describeEachDatabase('secret rotation', (target) => {
 
     const current = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
     expect(current.version).toBe(2);
-    expect(current.value).not.toBe(provider.initialKey);
-    expect(provider.validKeys()).toEqual([current.value]);
-    expect(provider.accepts(provider.initialKey)).toBe(false);
+    expect(current.value).not.toBe(fixture.provider.initialKey);
+    expect(fixture.provider.validKeys()).toEqual([current.value]);
+    expect(fixture.provider.accepts(fixture.provider.initialKey)).toBe(false);
 
     const previous = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY', { version: 1 });
-    expect(previous.value).toBe(provider.initialKey);
+    expect(previous.value).toBe(fixture.provider.initialKey);
 
     const text = await recordedText();
-    expect(text).not.toContain(provider.initialKey);
+    expect(text).not.toContain(fixture.provider.initialKey);
     expect(text).not.toContain(current.value);
     const events = await context().db.selectFrom('events').select('type').where('type', '=', 'secret.rotated').execute();
     expect(events).toHaveLength(1);
@@ -89,8 +75,8 @@ describeEachDatabase('secret rotation', (target) => {
       await createSecret(context(), operator(), { name, environment: 'staging', value: before.value });
       await setRotator(context(), operator(), 'staging', name, {
         kind: 'exec',
-        command: scripts.rotator(mode),
-        testCommand: scripts.test(),
+        command: fixture.scripts.rotator(mode),
+        testCommand: fixture.scripts.test(),
         timeoutSeconds: 1,
       });
 
@@ -102,7 +88,7 @@ describeEachDatabase('secret rotation', (target) => {
       const after = await revealSecret(context(), operator(), 'staging', name);
       expect(after.version).toBe(1);
       expect(after.value).toBe(before.value);
-      expect(provider.accepts(after.value)).toBe(true);
+      expect(fixture.provider.accepts(after.value)).toBe(true);
 
       await raiseAlertsFromEvents(context());
       const alerts = await context().db.selectFrom('alerts').selectAll().where('type', '=', 'secret.rotation_failed').execute();
@@ -114,14 +100,14 @@ describeEachDatabase('secret rotation', (target) => {
   test('running rotation is not resumed', async () => {
     const before = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
     await createSecret(context(), operator(), { name: 'KEY_RESUMED', environment: 'dev', value: before.value });
-    await setRotator(context(), operator(), 'dev', 'KEY_RESUMED', { kind: 'exec', command: scripts.rotator(), timeoutSeconds: 1 });
+    await setRotator(context(), operator(), 'dev', 'KEY_RESUMED', { kind: 'exec', command: fixture.scripts.rotator(), timeoutSeconds: 1 });
 
     // While this process drives the rotation, the scheduler's resume pass must not run the rotator a second time.
-    scripts.hold('rotate');
+    fixture.scripts.hold('rotate');
     const running = rotateSecret(context(), operator(), 'dev', 'KEY_RESUMED');
-    await expect.poll(() => scripts.reached('rotate'), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => fixture.scripts.reached('rotate'), { timeout: 5000 }).toBe(true);
     expect(await resumeRotations(context(), schedulerActor)).toEqual([]);
-    scripts.release('rotate');
+    fixture.scripts.release('rotate');
     expect((await running).state).toBe('current');
   });
 

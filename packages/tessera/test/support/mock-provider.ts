@@ -3,7 +3,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { rememberSecret } from './artifacts.js';
+import type { DatabaseTarget } from './databases.js';
+import { FakeClock } from './fake-clock.js';
+import { openInstallation, type TestInstallation } from './fixtures.js';
 
 /**
  * A third-party API on 127.0.0.1 that accepts only its current key, as a provider with key
@@ -135,4 +139,20 @@ export function writeRotatorScripts(provider: MockProvider): RotatorScripts {
     reached: (step) => existsSync(join(controlDir, `reached-${step}`)),
     remove: () => rmSync(controlDir, { recursive: true, force: true }),
   };
+}
+
+/** An installation with a fake clock, a mock provider and rotator scripts, opened before and closed after the suite. */
+export function useRotationFixture(target: DatabaseTarget, name: string) {
+  const fixture = { clock: new FakeClock() } as { clock: FakeClock; installation: TestInstallation; provider: MockProvider; scripts: RotatorScripts };
+  beforeAll(async () => {
+    fixture.installation = await openInstallation(target, { clock: fixture.clock, name: `${name}-${target.name}` });
+    fixture.provider = await startMockProvider();
+    fixture.scripts = writeRotatorScripts(fixture.provider);
+  });
+  afterAll(async () => {
+    await fixture.installation?.close();
+    await fixture.provider?.close();
+    fixture.scripts?.remove();
+  });
+  return fixture;
 }
