@@ -152,6 +152,20 @@ describeEachDatabase('secret rotation', (target) => {
     }
   });
 
+  test('rotator gets no Tessera settings', async () => {
+    await createSecret(context(), operator(), { name: 'ENV_PROBE', environment: 'dev', value: 'probe-value-before-rotation' });
+    const printer = 'process.stdout.write("probe-" + (process.env.TESSERA_PROBE ?? "absent") + "-" + (process.env.PATH ? "path" : "nopath"))';
+    await setRotator(context(), operator(), 'dev', 'ENV_PROBE', { kind: 'exec', command: [process.execPath, '-e', printer] });
+
+    process.env['TESSERA_PROBE'] = 'leaked';
+    try {
+      expect((await rotateSecret(context(), operator(), 'dev', 'ENV_PROBE')).state).toBe('current');
+    } finally {
+      delete process.env['TESSERA_PROBE'];
+    }
+    expect((await revealSecret(context(), operator(), 'dev', 'ENV_PROBE')).value).toBe('probe-absent-path');
+  });
+
   test('rotate without rotator is rejected', async () => {
     await createSecret(context(), operator(), { name: 'NO_ROTATOR', environment: 'dev', value: 'plain-value-without-rotator' });
     await expect(rotateSecret(context(), operator(), 'dev', 'NO_ROTATOR')).rejects.toMatchObject({ code: 'CONFLICT', field: 'name' });

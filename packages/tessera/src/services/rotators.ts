@@ -16,10 +16,15 @@ function rotatorFailed(message: string): TesseraError {
   return new TesseraError('UNAVAILABLE', message);
 }
 
+/** The server's environment without Tessera's settings, so a rotator never receives the master key or the database URL. */
+function programEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TESSERA_') && key !== 'DATABASE_URL' && key !== 'REDIS_URL'));
+}
+
 /** Runs a program with the JSON document on stdin; returns its stdout. Errors name the program and exit code, never its output. */
 function runProgram(argv: string[], stdin: string, timeoutSeconds: number, role: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'ignore'], env: programEnvironment() });
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;

@@ -100,6 +100,10 @@ async function loadRotationParts(context: ServiceContext, rotation: SecretRotati
 
 /** Marks the rotation failed at its step and raises `secret.rotation_failed`; the current value is left as it is. */
 async function failRotation(context: ServiceContext, actor: Actor, rotation: SecretRotationRow, secret: SecretRow, reason: string): Promise<void> {
+  context.logger.warn(
+    { rotationId: rotation.id, secret: secret.name, environment: secret.environment, step: rotation.state, reason },
+    'secret rotation failed',
+  );
   await auditedChange(context, actor, async (transaction, now) => {
     const moved = await advanceRotation(transaction, rotation.id, rotation.state, { state: 'failed', error: `${rotation.state}: ${reason}`, updated_at: now });
     if (!moved) return { result: undefined, audit: [] };

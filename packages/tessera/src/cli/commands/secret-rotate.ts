@@ -26,7 +26,7 @@ interface RotatorOptions {
   env: string;
   exec?: string[];
   test?: string[];
-  url?: string;
+  httpUrl?: string;
   timeout?: number;
   grace?: number;
 }
@@ -39,17 +39,19 @@ export function registerSecretRotationCommands(secret: Command, withClient: With
     .requiredOption(...environmentOption)
     .option('--exec <program>', 'program that reads {"value", ...} as JSON on stdin and prints the new value; a path or a JSON array', argvOption)
     .option('--test <program>', 'program that reads the new value the same way and exits 0 when it works', argvOption)
-    .option('--url <url>', 'URL that receives the same JSON by POST and returns {"value": "..."}')
+    // Not --url, which is the global option that selects a server.
+    .option('--http-url <url>', 'URL that receives the same JSON by POST and returns {"value": "..."}')
     .option('--timeout <seconds>', 'time limit of each program or request, in seconds (default 30)', secondsOption)
     .option('--grace <seconds>', 'how long the previous value stays readable after a rotation, in seconds (default 86400)', secondsOption)
     .action((name: string, options: RotatorOptions) =>
       withClient(async (client, globals) => {
-        if ((options.exec === undefined) === (options.url === undefined)) throw new TesseraError('VALIDATION_FAILED', 'give exactly one of --exec or --url');
+        if ((options.exec === undefined) === (options.httpUrl === undefined))
+          throw new TesseraError('VALIDATION_FAILED', 'give exactly one of --exec or --http-url');
         const rotator = await client.setRotator(options.env, name, {
           kind: options.exec ? 'exec' : 'http',
           ...(options.exec && { command: options.exec }),
           ...(options.test && { testCommand: options.test }),
-          ...(options.url && { url: options.url }),
+          ...(options.httpUrl && { url: options.httpUrl }),
           ...(options.timeout && { timeoutSeconds: options.timeout }),
           ...(options.grace && { gracePeriodSeconds: options.grace }),
         });
