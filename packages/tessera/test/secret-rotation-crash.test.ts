@@ -55,12 +55,12 @@ describeEachDatabase('secret rotation crash', (target) => {
   });
 
   for (const [index, { point, step }] of killPoints.entries()) {
-    test(`SIGKILL in ${step} at ${point} resumes`, { timeout: 60_000 }, async () => {
+    test(`SIGKILL in ${step} at ${point} resumes`, { timeout: 120_000 }, async () => {
       const name = `KILLED_${index}`;
       const before = provider.validKeys();
       expect(before).toHaveLength(1);
       expect((await call('POST', '/v1/secrets', { name, environment: 'production', value: before[0] })).status).toBe(201);
-      const rotator = { kind: 'exec', command: scripts.rotator(), testCommand: scripts.test(), timeoutSeconds: 1, gracePeriodSeconds: 3600 };
+      const rotator = { kind: 'exec', command: scripts.rotator(), testCommand: scripts.test(), timeoutSeconds: 5, gracePeriodSeconds: 3600 };
       expect((await call('PUT', `/v1/secrets/production/${name}/rotator`, rotator)).status).toBe(200);
 
       scripts.hold(point);
@@ -72,7 +72,7 @@ describeEachDatabase('secret rotation crash', (target) => {
       server = await serve();
 
       // The scheduler resumes the rotation once the interrupted step is older than its timeout and margin.
-      await expect.poll(async () => (await call('POST', `/v1/secrets/production/${name}/reveal`, {})).body.version, { timeout: 30_000, interval: 500 }).toBe(2);
+      await expect.poll(async () => (await call('POST', `/v1/secrets/production/${name}/reveal`, {})).body.version, { timeout: 60_000, interval: 500 }).toBe(2);
       const current = (await call('POST', `/v1/secrets/production/${name}/reveal`, {})).body;
       expect(current.value).not.toBe(before[0]);
       expect(provider.validKeys()).toEqual([current.value]);

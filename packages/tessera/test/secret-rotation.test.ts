@@ -100,7 +100,7 @@ describeEachDatabase('secret rotation', (target) => {
   test('running rotation is not resumed', async () => {
     const before = await revealSecret(context(), operator(), 'production', 'PROVIDER_KEY');
     await createSecret(context(), operator(), { name: 'KEY_RESUMED', environment: 'dev', value: before.value });
-    await setRotator(context(), operator(), 'dev', 'KEY_RESUMED', { kind: 'exec', command: fixture.scripts.rotator(), timeoutSeconds: 1 });
+    await setRotator(context(), operator(), 'dev', 'KEY_RESUMED', { kind: 'exec', command: fixture.scripts.rotator(), timeoutSeconds: 20 });
 
     // While this process drives the rotation, the scheduler's resume pass must not run the rotator a second time.
     fixture.scripts.hold('rotate');

@@ -29,7 +29,10 @@ export function tesseraJobs(options: JobOptions = defaultJobOptions): JobDefinit
     {
       name: 'secret-rotation',
       pattern: options.rotationPattern,
-      run: async (context) => ({ resumed: (await resumeRotations(context, schedulerActor)).length }),
+      run: async (context) => ({
+        resumed: (await resumeRotations(context, schedulerActor)).length,
+        rotated: (await rotateDueSecrets(context, schedulerActor)).length,
+      }),
     },
     {
       name: 'event-dispatch',
