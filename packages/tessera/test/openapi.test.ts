@@ -35,6 +35,8 @@ const routes: [string, boolean][] = [
   ['patch /v1/secrets/{environment}/{name}', true],
   ['delete /v1/secrets/{environment}/{name}', true],
   ['post /v1/secrets/{environment}/{name}/reveal', true],
+  ['post /v1/secrets/{environment}/{name}/rotate', true],
+  ['put /v1/secrets/{environment}/{name}/rotator', true],
   ['get /v1/check', true],
   ['get /v1/review', true],
   ['get /v1/usage/{id}', true],

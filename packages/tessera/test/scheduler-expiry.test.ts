@@ -111,7 +111,7 @@ describeEachDatabase('scheduler expiry warnings', (target) => {
 
   test('scheduler jobs record their runs', async () => {
     const rows = await server.tessera.context.db.selectFrom('scheduler_jobs').selectAll().orderBy('name').execute();
-    expect(rows.map((row) => row.name)).toEqual(['event-dispatch', 'token-lifecycle']);
+    expect(rows.map((row) => row.name)).toEqual(['event-dispatch', 'secret-rotation', 'token-lifecycle']);
     for (const row of rows) expect(row.last_outcome).toBe('success');
   });
 });

@@ -18,6 +18,8 @@ import type { CheckReport } from '../services/check.js';
 import type { ReviewReport } from '../services/review.js';
 import type { ImportResult, ImportSecretsInput } from '../services/secret-import.js';
 import type { RevealedSecret, RevealOptions } from '../services/secret-reveal.js';
+import type { RotationView, RotatorView } from '../services/secret-rotation.js';
+import type { RotatorInput } from '../core/rotator-config.js';
 import type { Secret, SecretDetails } from '../services/secret-views.js';
 import type { CreateSecretInput, SecretListInput, StoredSecret, UpdateSecretInput } from '../services/secrets.js';
 
@@ -45,6 +47,8 @@ export interface TesseraClient {
   revealSecret(environment: string, name: string, options: RevealOptions): Promise<RevealedSecret>;
   revealEnvironment(environment: string, names: string[]): Promise<RevealedSecret[]>;
   importSecrets(input: ImportSecretsInput): Promise<ImportResult>;
+  setRotator(environment: string, name: string, input: RotatorInput): Promise<RotatorView>;
+  rotateSecret(environment: string, name: string): Promise<RotationView>;
   runCheck(policy: CheckPolicy): Promise<CheckReport>;
   runReview(members: string[] | undefined): Promise<ReviewReport>;
   listPolicies(): Promise<Page<Policy>>;

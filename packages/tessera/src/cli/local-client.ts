@@ -18,6 +18,7 @@ import { showCheckProgress } from './check-output.js';
 import { runReview } from '../services/review.js';
 import { importSecrets } from '../services/secret-import.js';
 import { revealEnvironment, revealSecret } from '../services/secret-reveal.js';
+import { rotateSecret, setRotator } from '../services/secret-rotation.js';
 import { createSecret, getSecret, listSecrets, removeSecret, updateSecret } from '../services/secrets.js';
 
 /**
@@ -50,6 +51,8 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     revealSecret: (environment, name, options) => revealSecret(context, operator, environment, name, options),
     revealEnvironment: (environment, names) => revealEnvironment(context, operator, environment, names),
     importSecrets: (input) => importSecrets(context, operator, input),
+    setRotator: (environment, name, input) => setRotator(context, operator, environment, name, input),
+    rotateSecret: (environment, name) => rotateSecret(context, operator, environment, name),
     runCheck: (policy) => runCheck(context, operator, policy, { onProgress: showCheckProgress }),
     runReview: (members) => runReview(context, operator, { members }),
     listPolicies: () => listPolicies(context, operator),

@@ -89,6 +89,8 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     revealEnvironment: async (environment, names) =>
       (await call<{ secrets: RevealedSecret[] }>('POST', '/v1/secrets/reveal', { environment, ...(names.length > 0 && { names }) })).secrets,
     importSecrets: (input) => call('POST', '/v1/secrets/import', input),
+    setRotator: (environment, name, input) => call('PUT', `${secretPath(environment, name)}/rotator`, input),
+    rotateSecret: (environment, name) => call('POST', `${secretPath(environment, name)}/rotate`),
     runCheck: (policy) => call('GET', `/v1/check${query({ ...policy, failOn: policy.failOn.join(',') })}`),
     runReview: (members) => call('GET', `/v1/review${query({ members: members?.join(',') })}`),
     listPolicies: () => call('GET', '/v1/policies'),

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.js';
 import { keyspaceRoutes } from './routes/keyspaces.js';
 import { leakRoutes } from './routes/leaks.js';
 import { reportRoutes } from './routes/reports.js';
+import { secretRotationRoutes } from './routes/secret-rotation.js';
 import { secretRoutes } from './routes/secrets.js';
 import { tokenSummaryRoutes } from './routes/token-summary.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -109,6 +110,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   auditRoutes(app, context);
   eventRoutes(app, context);
   secretRoutes(app, context);
+  secretRotationRoutes(app, context);
   reportRoutes(app, context);
   usageRoutes(app, context);
   metricsRoutes(app, context);

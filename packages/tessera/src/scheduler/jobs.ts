@@ -1,5 +1,7 @@
 import { raiseAlertsFromEvents } from '../services/alerts.js';
-import { runLifecyclePass } from '../services/token-lifecycle.js';
+import { resumeRotations } from '../services/secret-rotation.js';
+import { rotateDueSecrets } from '../services/secret-rotation-schedule.js';
+import { runLifecyclePass, schedulerActor } from '../services/token-lifecycle.js';
 import { defaultDeliveryOptions, fanOutEvents, sendDueDeliveries, type DeliveryOptions } from '../services/webhook-dispatch.js';
 import type { JobDefinition } from './scheduler.js';
 
@@ -8,15 +10,30 @@ export interface JobOptions {
   lifecyclePattern: string;
   /** Cron pattern of event dispatch: alerts, webhook fan-out, deliveries and their retries. */
   dispatchPattern: string;
+  /** Cron pattern of secret rotation: resuming rotations a crash interrupted, then rotating secrets due by policy. */
+  rotationPattern: string;
   delivery: DeliveryOptions;
 }
 
-export const defaultJobOptions: JobOptions = { lifecyclePattern: '0 * * * * *', dispatchPattern: '*/2 * * * * *', delivery: defaultDeliveryOptions };
+export const defaultJobOptions: JobOptions = {
+  lifecyclePattern: '0 * * * * *',
+  dispatchPattern: '*/2 * * * * *',
+  rotationPattern: '*/5 * * * * *',
+  delivery: defaultDeliveryOptions,
+};
 
 /** Returns the jobs that `tessera serve` runs. */
 export function tesseraJobs(options: JobOptions = defaultJobOptions): JobDefinition[] {
   return [
     { name: 'token-lifecycle', pattern: options.lifecyclePattern, run: (context) => runLifecyclePass(context) },
+    {
+      name: 'secret-rotation',
+      pattern: options.rotationPattern,
+      run: async (context) => ({
+        resumed: (await resumeRotations(context, schedulerActor)).length,
+        rotated: (await rotateDueSecrets(context, schedulerActor)).length,
+      }),
+    },
     {
       name: 'event-dispatch',
       pattern: options.dispatchPattern,

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { TesseraError, validationError } from '../core/errors.js';
+import { findRotationReplacing } from '../store/rotation-repository.js';
 import { findSecretVersion, updateSecret } from '../store/secret-repository.js';
 import type { SecretRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
@@ -31,7 +32,17 @@ function revealOrigin(actor: Actor): Record<string, string> {
 }
 
 async function readValue(context: ServiceContext, row: SecretRow, version: number): Promise<string> {
-  const sealed = await findSecretVersion(context.db, row.id, version);
+  if (version < row.current_version) {
+    const replacing = await findRotationReplacing(context.db, row.id, version);
+    if (replacing && replacing.grace_ends_at !== null && replacing.grace_ends_at <= context.clock.now()) {
+      throw new TesseraError(
+        'NOT_FOUND',
+        `version ${version} of secret '${row.name}' was rotated out and its grace period ended at ${new Date(replacing.grace_ends_at).toISOString()}; use the current version ${row.current_version}`,
+        { field: 'version' },
+      );
+    }
+  }
+  const sealed = version > row.current_version ? undefined : await findSecretVersion(context.db, row.id, version);
   if (!sealed) throw validationError('version', `secret '${row.name}' has no version ${version}; it has versions 1 to ${row.current_version}`);
   return openSecretValue(context.keyRing, sealed);
 }

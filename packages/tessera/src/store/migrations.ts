@@ -294,6 +294,39 @@ const scheduler: Migration = {
   },
 };
 
+/** Rotators per secret and the recorded steps of each rotation, so a crash resumes at the step it reached. */
+const secretRotation: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('secret_rotators')
+      .addColumn('secret_id', 'text', (column) => column.primaryKey())
+      .addColumn('kind', 'text', (column) => column.notNull())
+      .addColumn('config', 'text', (column) => column.notNull())
+      .addColumn('grace_seconds', 'integer', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_by', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('secret_rotations')
+      .addColumn('id', 'text', (column) => column.primaryKey())
+      .addColumn('secret_id', 'text', (column) => column.notNull())
+      .addColumn('state', 'text', (column) => column.notNull())
+      .addColumn('from_version', 'integer', (column) => column.notNull())
+      .addColumn('to_version', 'integer')
+      .addColumn('staged_ciphertext', 'text')
+      .addColumn('staged_wrapped_key', 'text')
+      .addColumn('staged_key_version', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('started_at', 'bigint', (column) => column.notNull())
+      .addColumn('updated_at', 'bigint', (column) => column.notNull())
+      .addColumn('grace_ends_at', 'bigint')
+      .addColumn('started_by', 'text')
+      .execute();
+    await db.schema.createIndex('secret_rotations_secret_idx').on('secret_rotations').columns(['secret_id', 'state']).execute();
+  },
+};
+
 // The scheduler's token pass reads its candidates in pages ordered by these columns. Without them,
 // stale detection scanned every token on each pass.
 const schedulerIndexes: Migration = {
@@ -310,6 +343,7 @@ const migrations: Record<string, Migration> = {
   '0003_secrets': secretsSchema,
   '0004_usage': usage,
   '0005_scheduler': scheduler,
+  '0006_secret_rotation': secretRotation,
   '0007_scheduler_indexes': schedulerIndexes,
 };
 

@@ -270,6 +270,40 @@ export interface AlertRow {
   acknowledged_by: string | null;
 }
 
+/** The rotator of a secret: how a new value is obtained and tested. */
+export interface SecretRotatorRow {
+  secret_id: string;
+  /** 'exec' or 'http'. */
+  kind: string;
+  /** JSON RotatorConfig; contains commands or a URL, never a secret value. */
+  config: string;
+  /** How long the replaced value stays readable after a rotation. */
+  grace_seconds: number;
+  updated_at: number;
+  updated_by: string | null;
+}
+
+/** One rotation of a secret and the step it reached: pending, applied, tested, current or failed. */
+export interface SecretRotationRow {
+  id: string;
+  secret_id: string;
+  state: string;
+  from_version: number;
+  /** The version the new value became, once current. */
+  to_version: number | null;
+  /** The new value from the applied step on, sealed with the rotation id as additional authenticated data. */
+  staged_ciphertext: string | null;
+  staged_wrapped_key: string | null;
+  staged_key_version: number | null;
+  /** Why the rotation failed; never contains a value. */
+  error: string | null;
+  started_at: number;
+  updated_at: number;
+  /** When the replaced value stops being served, once current. */
+  grace_ends_at: number | null;
+  started_by: string | null;
+}
+
 export interface Schema {
   keyspaces: KeyspaceRow;
   tokens: TokenRow;
@@ -288,6 +322,8 @@ export interface Schema {
   webhooks: WebhookRow;
   webhook_deliveries: WebhookDeliveryRow;
   alerts: AlertRow;
+  secret_rotators: SecretRotatorRow;
+  secret_rotations: SecretRotationRow;
 }
 
 /** A connection or an open transaction; repositories accept either. */

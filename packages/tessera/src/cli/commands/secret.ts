@@ -8,6 +8,7 @@ import type { Secret } from '../../services/secret-views.js';
 import type { WithClient } from '../client.js';
 import { printDetails, printJson, printTable, shortTime } from '../output.js';
 import { collect } from '../settings.js';
+import { registerSecretRotationCommands } from './secret-rotate.js';
 
 interface MetadataOptions {
   provider?: string;
@@ -18,7 +19,7 @@ interface MetadataOptions {
   rotationMethod?: string;
 }
 
-const environmentOption = ['--env <environment>', 'environment, e.g. production or staging'] as const;
+export const environmentOption = ['--env <environment>', 'environment, e.g. production or staging'] as const;
 
 /** Reads a value from standard input; one trailing newline, as `echo` adds, is not part of it. */
 async function readValue(prompt: string): Promise<string> {
@@ -102,6 +103,7 @@ async function askOwner(): Promise<string> {
 
 export function registerSecretCommands(program: Command, withClient: WithClient): void {
   const secret = program.command('secret').description('store third-party tokens encrypted, with owner, expiry and versions');
+  registerSecretRotationCommands(secret, withClient);
 
   addMetadataOptions(secret.command('add <name>').description('store a secret; the value is read from standard input, never from the command line'))
     .requiredOption(...environmentOption)

@@ -1,0 +1,49 @@
+import type { Executor, SecretRotationRow, SecretRotatorRow } from './schema.js';
+
+export const unfinishedStates = ['pending', 'applied', 'tested'];
+
+export async function findRotator(executor: Executor, secretId: string): Promise<SecretRotatorRow | undefined> {
+  return executor.selectFrom('secret_rotators').selectAll().where('secret_id', '=', secretId).executeTakeFirst();
+}
+
+export async function saveRotator(executor: Executor, row: SecretRotatorRow): Promise<void> {
+  await executor.deleteFrom('secret_rotators').where('secret_id', '=', row.secret_id).execute();
+  await executor.insertInto('secret_rotators').values(row).execute();
+}
+
+export async function insertRotation(executor: Executor, row: SecretRotationRow): Promise<void> {
+  await executor.insertInto('secret_rotations').values(row).execute();
+}
+
+export async function findRotation(executor: Executor, id: string): Promise<SecretRotationRow | undefined> {
+  return executor.selectFrom('secret_rotations').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Moves a rotation on only from the state it was read in, so two runners never both take a step. Returns whether it moved. */
+export async function advanceRotation(executor: Executor, id: string, fromState: string, changes: Partial<SecretRotationRow>): Promise<boolean> {
+  const result = await executor.updateTable('secret_rotations').set(changes).where('id', '=', id).where('state', '=', fromState).executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export async function findUnfinishedRotation(executor: Executor, secretId: string): Promise<SecretRotationRow | undefined> {
+  return executor.selectFrom('secret_rotations').selectAll().where('secret_id', '=', secretId).where('state', 'in', unfinishedStates).executeTakeFirst();
+}
+
+export async function listUnfinishedRotations(executor: Executor): Promise<SecretRotationRow[]> {
+  return executor.selectFrom('secret_rotations').selectAll().where('state', 'in', unfinishedStates).orderBy('id').execute();
+}
+
+/** Returns the completed rotation that replaced this version, if one did. */
+export async function findRotationReplacing(executor: Executor, secretId: string, version: number): Promise<SecretRotationRow | undefined> {
+  return executor
+    .selectFrom('secret_rotations')
+    .selectAll()
+    .where('secret_id', '=', secretId)
+    .where('from_version', '=', version)
+    .where('state', '=', 'current')
+    .executeTakeFirst();
+}
+
+export async function listRotations(executor: Executor, secretId: string): Promise<SecretRotationRow[]> {
+  return executor.selectFrom('secret_rotations').selectAll().where('secret_id', '=', secretId).orderBy('id', 'desc').execute();
+}
