@@ -29,10 +29,10 @@ export interface PolicyRules extends Partial<KeyspacePolicy> {
 /** Every rule with a value, except limits and anomaly settings, which stay optional because leaving them out means none. */
 export type CompletePolicyRules = Required<Omit<PolicyRules, 'limits' | 'anomaly'>> & Pick<PolicyRules, 'limits' | 'anomaly'>;
 
-/** What the scheduler and token issuance apply to one keyspace. */
+/** The merged rules that the scheduler and token issuance apply to one keyspace. */
 export type EffectivePolicy = CompletePolicyRules & { source: PolicySource };
 
-/** Where a keyspace's effective policy came from, so an operator can see why a rule applies. */
+/** The origin of a keyspace's effective policy, so an operator can see why a rule applies. */
 export interface PolicySource {
   /** The named policy attached to the keyspace, or null. */
   attached: string | null;

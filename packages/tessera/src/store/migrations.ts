@@ -355,6 +355,6 @@ export async function migrateToLatest(db: Kysely<Schema>): Promise<void> {
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((result) => result.status === 'Error');
   if (failed) throw new Error(`database migration ${failed.migrationName} failed`, { cause: error });
-  // Kysely also fails before running anything, e.g. when the database holds a migration this build does not know.
+  // Kysely also fails before running anything, e.g. when the database contains a migration this build does not know.
   if (error) throw new Error(`database migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }

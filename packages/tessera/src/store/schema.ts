@@ -163,7 +163,7 @@ export interface AnomalyRow {
   detected_at: number;
   /** JSON evidence: numbers, networks and times, never a token. */
   evidence: string;
-  /** What the policy did: alert, suspend or rotate. */
+  /** The response the policy applied: alert, suspend or rotate. */
   response: string;
 }
 
