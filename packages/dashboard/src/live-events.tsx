@@ -4,7 +4,7 @@ import { useSession } from './session.js';
 
 /** How often the outbox is read for changes made elsewhere. */
 export const eventPollIntervalMs = 2000;
-/** The slower pace while the tab is hidden, when no one sees the pages. */
+/** The slower pace while the tab is hidden, when nobody is looking at the pages. */
 export const hiddenEventPollIntervalMs = 10_000;
 const eventPageLimit = 500;
 

@@ -100,7 +100,7 @@ describeEachDatabase('event outbox', (target) => {
     expect(response.body.error.message).toContain('audit:read');
   });
 
-  test('a cursor that did not come from a page is a 400 naming the field', async () => {
+  test('foreign cursor is a 400', async () => {
     const response = await server.request('GET', `/v1/events?cursor=${Buffer.from('1e21').toString('base64url')}`);
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'cursor' });

@@ -157,7 +157,7 @@ describeEachDatabase('webhook delivery', (target) => {
 
     const results = await Promise.all(Array.from({ length: 50 }, () => call('POST', '/v1/verify', { token: secretToCheck })));
     expect(results.every((result) => result.code === 'VALID')).toBe(true);
-    // The delivery is still waiting for its answer: its attempt has not been recorded.
+    // The delivery is still waiting for its response: its attempt has not been recorded.
     expect(receiver.heldCount).toBe(1);
     const inFlight = await server.tessera.context.db.selectFrom('webhook_deliveries').selectAll().where('status', '=', 'pending').execute();
     expect(inFlight.map((row) => row.attempts)).toEqual([0]);

@@ -46,7 +46,7 @@ export function createRemoteClient(baseUrl: string, adminToken: string): Tessera
     return `/v1/secrets/${encodeURIComponent(environment)}/${encodeURIComponent(name)}`;
   }
 
-  /** Calls a route that answers 204 with no body, such as a delete. */
+  /** Calls a route that returns 204 with no body, such as a delete. */
   async function callWithoutBody(method: string, path: string): Promise<void> {
     const response = await send(method, path);
     if (!response.ok) throw await errorFrom(response);

@@ -4,7 +4,7 @@ export const anomalyKinds = ['rate_spike', 'new_network', 'retired_token_present
 export type AnomalyKind = (typeof anomalyKinds)[number];
 
 export const anomalyResponses = ['alert', 'suspend', 'rotate'] as const;
-/** What a finding on a token does: raise the event only, suspend the token, or rotate it. */
+/** The response to a finding on a token: raise the event only, suspend the token, or rotate it. */
 export type AnomalyResponse = (typeof anomalyResponses)[number];
 
 /** Anomaly detection settings of a keyspace policy. */

@@ -56,8 +56,8 @@ export const builtInRules: CompletePolicyRules = {
 /**
  * Merges the rules that apply to one keyspace, later ones winning field by field: the built-in
  * defaults, the named default policy, the keyspace's inline policy, then the policy attached to
- * the keyspace. The inline policy beats the default policy because it was set for that keyspace;
- * an attached policy beats the inline one because attaching it is the explicit, newer choice.
+ * the keyspace. The inline policy beats the default policy because it was set for that keyspace.
+ * An attached policy beats the inline one because attaching it is the explicit, newer choice.
  */
 export function resolvePolicy(
   inline: Partial<KeyspacePolicy>,

@@ -61,7 +61,7 @@ async function appendAuditEntry(
   return { last_seq: content.seq, last_hash: hash };
 }
 
-/** What a change returns: its result, the audit entries to append, and the events to put in the outbox. */
+/** The outcome of a change: its result, the audit entries to append, and the events to put in the outbox. */
 export interface ChangeOutcome<T> {
   result: T;
   audit: AuditRecord | AuditRecord[];

@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { decideLimits, quotaPeriod, windowIndex, type EffectiveLimits, type LimitDecision, type WindowCounts } from '../core/limits.js';
 
-/** Where rate-limit and quota counters live: in this process, or in Redis shared by every node. */
+/** The store of rate-limit and quota counters: this process, or Redis shared by every node. */
 export interface LimitCounters {
   readonly kind: 'in-process' | 'redis';
   /** Counts one use of `tokenId` when every limit has room; rejected uses count nothing. */
@@ -13,7 +13,7 @@ export interface LimitCounters {
 export const maxInProcessCounters = 200_000;
 
 /**
- * Counters in this process's memory: exact for one node and answered without a promise, but each
+ * Counters in this process's memory: exact for one node and returned without a promise, but each
  * node counts alone, so N nodes admit up to N times a limit.
  * TODO: quota counts start again from zero when the process restarts; set REDIS_URL to keep them.
  */

@@ -64,7 +64,7 @@ export interface RedisCountersOptions {
 }
 
 /**
- * Counters in Redis, shared by every node, so a limit holds across the cluster. Nodes pass their
+ * Counters in Redis, shared by every node, so a limit applies across the cluster. Nodes pass their
  * own clock, so their clocks must agree to well under the shortest window (NTP does this).
  */
 export class RedisCounters implements LimitCounters {

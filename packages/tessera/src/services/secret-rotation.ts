@@ -275,7 +275,7 @@ export async function rotateSecret(context: ServiceContext, actor: Actor, enviro
 /**
  * Resumes every rotation a crash or stop interrupted, each at the step it had reached. A step is
  * taken as interrupted once it has not moved for its rotator's timeout plus a margin, because a
- * running step ends by then; this keeps a node from repeating a step another node is still taking.
+ * running step ends by then. So a node does not repeat a step that another node is still taking.
  */
 export async function resumeRotations(context: ServiceContext, actor: Actor): Promise<RotationView[]> {
   const resumed: RotationView[] = [];

@@ -65,7 +65,7 @@ export async function getTokenUsage(context: ServiceContext, actor: Actor, token
   if (from >= to) throw validationError('from', 'must be before to; swap them or widen the range');
   const bucketCount = Math.ceil((to - from) / stepMilliseconds[step]);
   if (bucketCount > maxUsageBuckets) {
-    throw validationError('from', `the range holds ${bucketCount} ${step} buckets, more than ${maxUsageBuckets}; use a coarser step or a shorter range`);
+    throw validationError('from', `the range contains ${bucketCount} ${step} buckets, more than ${maxUsageBuckets}; use a coarser step or a shorter range`);
   }
 
   await context.usage.flush();

@@ -173,7 +173,7 @@ const usage: Migration = {
       .addUniqueConstraint('anomalies_once_per_period', ['subject', 'kind', 'period_start'])
       .execute();
 
-    // PostgreSQL nodes learn of a token change made by any other node from this notice; it names
+    // PostgreSQL nodes learn of a token change made by any other node from this notice. It names
     // the token's hash, which is what their verification caches are keyed by. Last-used updates
     // change none of the columns compared, so usage flushes send nothing.
     if (db.getExecutor().adapter instanceof PostgresAdapter) {

@@ -295,7 +295,7 @@ export interface SecretRotationRow {
   staged_ciphertext: string | null;
   staged_wrapped_key: string | null;
   staged_key_version: number | null;
-  /** Why the rotation failed; never contains a value. */
+  /** The reason the rotation failed, which never contains a value. */
   error: string | null;
   started_at: number;
   updated_at: number;

@@ -41,7 +41,7 @@ export async function findUsageCounts(executor: Executor, query: UsageQuery): Pr
     .execute();
 }
 
-/** What a token's day counters show: its first day of use and every network and scope ever recorded, with the day each first appeared. */
+/** The history in a token's day counters: its first day of use and every network and scope ever recorded, with the day each first appeared. */
 export interface UsageHistory {
   tokenId: string;
   firstSeenAt: number;

@@ -11,7 +11,7 @@ export interface ReceivedDelivery {
 }
 
 /**
- * A webhook receiver on 127.0.0.1 that records every request. `mode` decides the answer: `ok` (204),
+ * A webhook receiver on 127.0.0.1 that records every request. `mode` decides the response: `ok` (204),
  * `error` (500), or `hold` (no answer until `release()`), which stands for a slow receiver.
  */
 export class WebhookReceiver {
@@ -51,7 +51,7 @@ export class WebhookReceiver {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
-  /** Answers every held request. */
+  /** Responds to every held request. */
   release(): void {
     this.mode = 'ok';
     for (const answer of this.held.splice(0)) answer();

@@ -39,7 +39,7 @@ export async function readPolicyFile(path: string): Promise<unknown[]> {
   if (typeof content === 'object' && content !== null && Array.isArray((content as { policies?: unknown }).policies))
     return (content as { policies: unknown[] }).policies;
   if (typeof content === 'object' && content !== null) return [content];
-  throw new TesseraError('VALIDATION_FAILED', `--file: '${path}' holds no policies; write "policies:" followed by a list of policies`);
+  throw new TesseraError('VALIDATION_FAILED', `--file: '${path}' contains no policies; write "policies:" followed by a list of policies`);
 }
 
 function printPolicies(policies: Policy[]): void {
