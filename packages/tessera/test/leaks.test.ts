@@ -13,8 +13,19 @@ import { describeEachDatabase, startTestServer, type TestServer } from './suppor
 
 const where = { source: 'partner', path: 'https://gist.example.invalid/abc', line: 3 } as const;
 
+/** A fake clock that can move one millisecond on every read, so that two transactions never share a time. */
+class TickingClock extends FakeClock {
+  ticking = false;
+
+  override now(): number {
+    const time = super.now();
+    if (this.ticking) this.advance(1);
+    return time;
+  }
+}
+
 describeEachDatabase('POST /v1/leaks', (target) => {
-  const clock = new FakeClock();
+  const clock = new TickingClock();
   let server: TestServer;
   let reporterToken: string;
   let responderToken: string;
@@ -86,6 +97,23 @@ describeEachDatabase('POST /v1/leaks', (target) => {
 
     const again = await server.request('POST', '/v1/leaks', { token: responderToken, body: { token: leaked.secret, where, response: 'revoke' } });
     expect(again.body).toMatchObject({ live: false, action: 'inactive' });
+  });
+
+  test('response and leak record commit together', async () => {
+    for (const response of ['revoke', 'rotate'] as const) {
+      const leaked = await issue({ keyspace: 'billing', scopes: [] });
+      // Every clock read is a new millisecond, and a transaction reads the time once for all its entries.
+      clock.ticking = true;
+      const reported = await server.request('POST', '/v1/leaks', { token: responderToken, body: { token: leaked.secret, where, response } });
+      clock.ticking = false;
+      expect(reported.status).toBe(200);
+
+      const events = await server.request('GET', `/v1/events?subjectId=${leaked.id}&limit=50`);
+      const [ended, recorded] = events.body.items.slice(-2);
+      expect([ended.type, recorded.type]).toEqual([response === 'revoke' ? 'token.revoked' : 'token.rotated', 'token.leaked']);
+      expect(recorded.seq).toBe(ended.seq + 1);
+      expect(recorded.occurredAt).toBe(ended.occurredAt);
+    }
   });
 
   test('rotate expires the token at once and returns a successor', async () => {

@@ -1,13 +1,16 @@
+import type { Transaction } from 'kysely';
 import { TesseraError } from '../core/errors.js';
 import { maskTokensInText, tokenHint } from '../core/token-format.js';
 import { effectiveState } from '../core/token-state.js';
+import type { Schema } from '../store/schema.js';
 import type { Actor } from './actor.js';
-import { auditedChange } from './audit-trail.js';
+import { auditedChange, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { eventAbout } from './events.js';
-import { rotateToken } from './rotation.js';
-import { changeTokenState } from './tokens.js';
+import { rotateWithin, type RotatedToken } from './rotation.js';
+import { changeStateWithin, forgetAfterCommit } from './tokens.js';
+import type { Token } from './views.js';
 import { lookupToken } from './verifier.js';
 import type { LeakLocation, LeakOutcome, LeakReportInput } from './leak-report.js';
 
@@ -29,9 +32,8 @@ function safeLocation(where: LeakLocation): LeakLocation {
 
 /**
  * Looks a leaked token up by its keyed hash and applies the response. `alert` records a leaked
- * event, and `revoke` and `rotate` also end the token through the audited token services.
- * Rotation uses no grace period, because the old secret is public. Tokens the actor may not see
- * read as not found.
+ * event, and `revoke` and `rotate` also end the token, in the same transaction. Tokens the actor
+ * may not see read as not found.
  */
 export async function reportLeak(context: ServiceContext, actor: Actor, input: LeakReportInput): Promise<LeakOutcome> {
   await requirePermission(context, actor, { scope: 'leaks:report', action: 'token.leak_report' });
@@ -68,32 +70,38 @@ export async function reportLeak(context: ServiceContext, actor: Actor, input: L
   if (input.response === 'none') return outcome;
 
   const where = safeLocation(input.where);
-  if (input.response === 'revoke' || input.response === 'rotate') {
-    await requirePermission(context, actor, { scope: 'tokens:write', keyspace: lookup.keyspaceName, action: `token.${input.response}` });
-    if (!outcome.live) {
-      outcome.action = 'inactive';
-    } else if (input.response === 'revoke') {
-      await changeTokenState(context, actor, lookup.id, 'revoke', `leaked: found in ${where.path}${where.line ? `:${where.line}` : ''}`);
-      outcome.action = 'revoked';
-      outcome.state = 'revoked';
-    } else {
-      const rotated = await rotateToken(context, actor, lookup.id, { gracePeriodSeconds: 0 });
-      outcome.action = 'rotated';
-      outcome.successor = { id: rotated.token.id, hint: rotated.token.hint, secret: rotated.secret };
+  const tokenId = lookup.id;
+  const ending = input.response === 'revoke' || input.response === 'rotate';
+  if (ending) await requirePermission(context, actor, { scope: 'tokens:write', keyspace: lookup.keyspaceName, action: `token.${input.response}` });
+  if (!ending) outcome.action = 'recorded';
+  else if (!outcome.live) outcome.action = 'inactive';
+  else outcome.action = input.response === 'revoke' ? 'revoked' : 'rotated';
+
+  async function respondWithin(transaction: Transaction<Schema>, now: number): Promise<(ChangeOutcome<Token | RotatedToken> & { audit: AuditRecord }) | null> {
+    if (outcome.action === 'revoked') {
+      return changeStateWithin(context, transaction, now, tokenId, 'revoke', `leaked: found in ${where.path}${where.line ? `:${where.line}` : ''}`);
     }
-  } else {
-    outcome.action = 'recorded';
+    // Rotation uses no grace period, because the old secret is public.
+    if (outcome.action === 'rotated') return rotateWithin(context, transaction, now, tokenId, { gracePeriodSeconds: 0 });
+    return null;
   }
 
-  // The token.leaked event feeds webhooks and alerts. Like the audit entry, it names where the
-  // token was seen and what was done, never the token itself.
-  const audit = {
-    action: 'token.leaked',
-    target: { type: 'token', id: lookup.id },
-    keyspace: lookup.keyspaceName,
-    outcome: 'success' as const,
-    details: { hint, where, response: input.response, action: outcome.action },
-  };
-  await auditedChange(context, actor, async () => ({ result: undefined, audit, events: [eventAbout(audit, 'token.leaked', audit.details)] }));
+  // The response and the token.leaked record commit together: a revoked token always has its leak
+  // on record, and a recorded revocation always happened. The event feeds webhooks and alerts.
+  // Like the audit entry, it names where the token was seen and what was done, never the token.
+  const recorded = auditedChange(context, actor, async (transaction, now) => {
+    const response = await respondWithin(transaction, now);
+    const details = { hint, where, response: input.response, action: outcome.action };
+    const audit: AuditRecord = { action: 'token.leaked', target: { type: 'token', id: tokenId }, keyspace: lookup.keyspaceName, outcome: 'success', details };
+    return {
+      result: response?.result,
+      audit: [...(response ? [response.audit] : []), audit],
+      events: [...(response?.events ?? []), eventAbout(audit, 'token.leaked', details)],
+    };
+  });
+
+  const result = await forgetAfterCommit(context, lookup.hash, recorded);
+  if (outcome.action === 'revoked') outcome.state = 'revoked';
+  if (result && 'secret' in result) outcome.successor = { id: result.token.id, hint: result.token.hint, secret: result.secret };
   return outcome;
 }

@@ -29,7 +29,7 @@ export interface RotatedToken extends IssuedToken {
  * Replaces a token with a successor of the same owner, scopes and metadata. The predecessor's
  * expiry becomes min(its expiry, now + grace period), so both verify until then.
  */
-async function rotateWithin(
+export async function rotateWithin(
   context: ServiceContext,
   transaction: Transaction<Schema>,
   now: number,

@@ -8,10 +8,11 @@ import { generateToken, maskTokensInMetadata, maskTokensInText, redactTokens, to
 import { hashToken } from '../core/token-hash.js';
 import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
-import type { KeyspaceRow, TokenRow } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { KeyspaceRow, Schema, TokenRow } from '../store/schema.js';
 import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
-import { auditedChange } from './audit-trail.js';
+import { auditedChange, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
 import { eventAbout } from './events.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
@@ -288,7 +289,7 @@ export async function updateTokenDetails(context: ServiceContext, actor: Actor, 
   return forgetAfterCommit(context, row.hash, updated);
 }
 
-type StateChange = 'revoke' | 'disable' | 'enable' | 'suspend';
+export type StateChange = 'revoke' | 'disable' | 'enable' | 'suspend';
 
 const stateTransitions: Record<StateChange, { from: readonly TokenState[]; to: TokenState }> = {
   revoke: { from: ['active', 'disabled', 'suspended', 'expired'], to: 'revoked' },
@@ -299,36 +300,45 @@ const stateTransitions: Record<StateChange, { from: readonly TokenState[]; to: T
 
 const pastParticiples: Record<StateChange, string> = { revoke: 'revoked', disable: 'disabled', enable: 'enabled', suspend: 'suspended' };
 
-/** Revokes, disables, suspends or enables a token; the change reaches this node's cache at once. */
-export async function changeTokenState(context: ServiceContext, actor: Actor, id: string, change: StateChange, reason: string | null): Promise<Token> {
+/**
+ * Applies a state change inside the caller's transaction and returns its audit entry and event, so
+ * that a change made for another reason (a leak report) commits together with that reason's record.
+ */
+export async function changeStateWithin(
+  context: ServiceContext,
+  transaction: Transaction<Schema>,
+  now: number,
+  id: string,
+  change: StateChange,
+  reason: string | null,
+): Promise<ChangeOutcome<Token> & { audit: AuditRecord }> {
   const action = `token.${change}`;
-  const row = await loadVisibleToken(context, actor, id, 'tokens:write', action);
   const transition = stateTransitions[change];
 
-  const changed = auditedChange(context, actor, async (transaction, now) => {
-    // Re-read inside the transaction so two concurrent changes cannot both pass the state check.
-    const current = (await findTokenById(transaction, id)) ?? row;
-    const state = effectiveState(current.state as TokenState, current.expires_at, now);
-    if (state === transition.to) throw new TesseraError('CONFLICT', `token '${id}' is already ${state}`);
-    if (!transition.from.includes(state)) {
-      throw new TesseraError(
-        'CONFLICT',
-        `token '${id}' is ${state}, so it cannot be ${pastParticiples[change]}; ${change} applies to ${transition.from.join(', ')} tokens`,
-      );
-    }
+  // Re-read inside the transaction so two concurrent changes cannot both pass the state check.
+  const current = await findTokenById(transaction, id);
+  if (!current) throw new TesseraError('NOT_FOUND', `token '${id.slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
+  const state = effectiveState(current.state as TokenState, current.expires_at, now);
+  if (state === transition.to) throw new TesseraError('CONFLICT', `token '${id}' is already ${state}`);
+  if (!transition.from.includes(state)) {
+    throw new TesseraError(
+      'CONFLICT',
+      `token '${id}' is ${state}, so it cannot be ${pastParticiples[change]}; ${change} applies to ${transition.from.join(', ')} tokens`,
+    );
+  }
 
-    const maskedReason = maskTokensInText(reason);
-    const changes = { state: transition.to, state_reason: maskedReason, state_changed_at: now, updated_at: now };
-    await updateToken(transaction, id, changes);
-    context.cache.delete(current.hash);
-    const audit = {
-      action,
-      target: { type: 'token', id },
-      keyspace: current.keyspace_name,
-      outcome: 'success',
-      details: { reason: maskedReason, hint: current.hint },
-    } as const;
-    return { result: toToken({ ...current, ...changes }, now), audit, events: [eventAbout(audit, `token.${transition.to}`, audit.details)] };
-  });
+  const maskedReason = maskTokensInText(reason);
+  const changes = { state: transition.to, state_reason: maskedReason, state_changed_at: now, updated_at: now };
+  await updateToken(transaction, id, changes);
+  context.cache.delete(current.hash);
+  const details = { reason: maskedReason, hint: current.hint };
+  const audit: AuditRecord = { action, target: { type: 'token', id }, keyspace: current.keyspace_name, outcome: 'success', details };
+  return { result: toToken({ ...current, ...changes }, now), audit, events: [eventAbout(audit, `token.${transition.to}`, details)] };
+}
+
+/** Revokes, disables, suspends or enables a token; the change reaches this node's cache at once. */
+export async function changeTokenState(context: ServiceContext, actor: Actor, id: string, change: StateChange, reason: string | null): Promise<Token> {
+  const row = await loadVisibleToken(context, actor, id, 'tokens:write', `token.${change}`);
+  const changed = auditedChange(context, actor, (transaction, now) => changeStateWithin(context, transaction, now, id, change, reason));
   return forgetAfterCommit(context, row.hash, changed);
 }
