@@ -4,12 +4,12 @@ import { buildCorpus } from '../packages/tessera/test/fixtures/scanner/corpus.js
 import { builtinRules } from '../packages/tessera/dist/core/scanner/builtin-rules.js';
 import { compileRules } from '../packages/tessera/dist/core/scanner/compile-rules.js';
 import { scanText } from '../packages/tessera/dist/core/scanner/engine.js';
-import { generateToken } from '../packages/tessera/dist/core/token-format.js';
+import { computeChecksum, generateToken } from '../packages/tessera/dist/core/token-format.js';
 
 const seedIndex = process.argv.indexOf('--seed');
 const seed = seedIndex > 0 ? Number(process.argv[seedIndex + 1]) : undefined;
 const rules = compileRules();
-const corpus = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix), seed });
+const corpus = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix), checksum: computeChecksum, seed });
 
 // Per rule: true positives, false negatives (missed) and false positives (reported where the label is another rule or none).
 const counts = new Map(builtinRules.map((rule) => [rule.id, { truePositives: 0, falseNegatives: 0, falsePositives: 0 }]));

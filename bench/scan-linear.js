@@ -21,11 +21,14 @@ requireBuild();
 
 const { compileRules } = await importDist('core/scanner/compile-rules.js');
 const { scanText } = await importDist('core/scanner/engine.js');
+const { computeChecksum } = await importDist('core/token-format.js');
 const rules = compileRules();
 const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
+/** A fake GitHub token: 30 random base62 characters and their CRC-32, as the scanner checks. */
 function fakeGithubToken() {
-  return `ghp_${[...randomBytes(36)].map((byte) => base62[byte % 62]).join('')}`;
+  const random = [...randomBytes(30)].map((byte) => base62[byte % 62]).join('');
+  return `ghp_${random}${computeChecksum(random)}`;
 }
 
 /** Returns one line of about `bytes` bytes of minified-looking code. */

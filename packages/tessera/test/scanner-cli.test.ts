@@ -10,16 +10,12 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { generateToken } from '../src/core/token-format.js';
 import { rememberSecret } from './support/artifacts.js';
 import { runCli, type CliResult } from './support/cli.js';
+import { fakeChecksummedToken } from './support/provider-tokens.js';
 
 // The scanner as a user runs it: the built binary on real directories, git repositories, files
 // in other encodings and standard input. Each test builds its own fixture in a temporary folder.
 
-const base62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const folders: string[] = [];
-
-function fakeGithubToken(): string {
-  return `ghp_${[...randomBytes(36)].map((byte) => base62[byte % 62]).join('')}`;
-}
 
 function newFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'tessera-scan-'));
@@ -87,7 +83,7 @@ describe('tessera scan on files', () => {
 
   test('finding exits 1 with file, line, column and masked snippet', async () => {
     const folder = newFolder();
-    const secret = fakeGithubToken();
+    const secret = fakeChecksummedToken();
     write(folder, 'config/settings.py', `# settings\nGITHUB_TOKEN = "${secret}"\n`);
     const result = await scan(folder, []);
     expect(result.code).toBe(1);
@@ -98,12 +94,12 @@ describe('tessera scan on files', () => {
 
   test('json output lists findings without secrets', async () => {
     const folder = newFolder();
-    const secret = fakeGithubToken();
+    const secret = fakeChecksummedToken();
     write(folder, 'a.txt', `x ${secret}\n`);
     const result = await scan(folder, ['--format', 'json']);
     expect(result.code).toBe(1);
     const [finding] = parseFindings(result);
-    expect(finding).toMatchObject({ ruleId: 'github-pat', path: 'a.txt', line: 1, column: 3, source: 'file', commit: null, confidence: 'pattern' });
+    expect(finding).toMatchObject({ ruleId: 'github-pat', path: 'a.txt', line: 1, column: 3, source: 'file', commit: null, confidence: 'checksum' });
     expect(finding.fingerprint).toMatch(/^[0-9a-f]{32}$/);
     expect(finding).not.toHaveProperty('secret');
     expectNoSecretIn(result, secret);
@@ -112,11 +108,11 @@ describe('tessera scan on files', () => {
   test('gitignore is respected outside git', async () => {
     const folder = newFolder();
     write(folder, '.gitignore', 'build/\n*.log\n!keep.log\n');
-    write(folder, 'build/out.js', `t="${fakeGithubToken()}"\n`);
-    write(folder, 'debug.log', `t="${fakeGithubToken()}"\n`);
-    write(folder, 'keep.log', `t="${fakeGithubToken()}"\n`);
+    write(folder, 'build/out.js', `t="${fakeChecksummedToken()}"\n`);
+    write(folder, 'debug.log', `t="${fakeChecksummedToken()}"\n`);
+    write(folder, 'keep.log', `t="${fakeChecksummedToken()}"\n`);
     write(folder, 'nested/.gitignore', 'secret.txt\n');
-    write(folder, 'nested/secret.txt', `t="${fakeGithubToken()}"\n`);
+    write(folder, 'nested/secret.txt', `t="${fakeChecksummedToken()}"\n`);
     const result = await scan(folder, ['--json']);
     expect(parseFindings(result).map((finding) => finding.path)).toEqual(['keep.log']);
   });
@@ -124,15 +120,15 @@ describe('tessera scan on files', () => {
   test('gitignore is respected inside git', async () => {
     const folder = newRepository();
     write(folder, '.gitignore', 'node_modules/\n');
-    write(folder, 'node_modules/pkg/index.js', `t="${fakeGithubToken()}"\n`);
-    write(folder, 'untracked.js', `t="${fakeGithubToken()}"\n`);
+    write(folder, 'node_modules/pkg/index.js', `t="${fakeChecksummedToken()}"\n`);
+    write(folder, 'untracked.js', `t="${fakeChecksummedToken()}"\n`);
     const result = await scan(folder, ['--json']);
     expect(parseFindings(result).map((finding) => finding.path)).toEqual(['untracked.js']);
   });
 
   test('binary files are skipped with a note', async () => {
     const folder = newFolder();
-    write(folder, 'image.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), Buffer.from(fakeGithubToken())]));
+    write(folder, 'image.png', Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), Buffer.from(fakeChecksummedToken())]));
     const result = await scan(folder, []);
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('note: image.png: skipped: binary file');
@@ -140,7 +136,7 @@ describe('tessera scan on files', () => {
 
   test('UTF-16 and BOM files are scanned', async () => {
     const folder = newFolder();
-    const secrets = [fakeGithubToken(), fakeGithubToken(), fakeGithubToken()];
+    const secrets = [fakeChecksummedToken(), fakeChecksummedToken(), fakeChecksummedToken()];
     write(folder, 'utf16le.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`line\nkey=${secrets[0]}\n`, 'utf16le')]));
     write(folder, 'utf16be.txt', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(`key=${secrets[1]}\n`, 'utf16le').swap16()]));
     write(folder, 'bom.txt', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`key=${secrets[2]}\n`)]));
@@ -155,7 +151,7 @@ describe('tessera scan on files', () => {
   test('many files are scanned on worker threads', async () => {
     const folder = newFolder();
     for (let index = 0; index < 260; index++) write(folder, `src/file-${index}.js`, `export const value${index} = ${index};\n`);
-    write(folder, 'src/file-200.js', `export const token = "${fakeGithubToken()}";\n`);
+    write(folder, 'src/file-200.js', `export const token = "${fakeChecksummedToken()}";\n`);
     const result = await scan(folder, ['--json', '--threads', '2']);
     expect(parseFindings(result).map((finding) => finding.path)).toEqual(['src/file-200.js']);
     expect(JSON.parse(result.stdout).filesScanned).toBe(260);
@@ -216,7 +212,7 @@ describe('tessera scan configuration', () => {
 describe('tessera scan on git history', () => {
   test('secret committed then removed is found with its commit', async () => {
     const folder = newRepository();
-    const secret = fakeGithubToken();
+    const secret = fakeChecksummedToken();
     write(folder, 'README.md', '# app\n');
     git(folder, 'add', '.');
     git(folder, 'commit', '-qm', 'start');
@@ -248,12 +244,12 @@ describe('tessera scan on git history', () => {
 
   test('since and branch limit the range', async () => {
     const folder = newRepository();
-    write(folder, 'a.txt', `t=${fakeGithubToken()}\n`);
+    write(folder, 'a.txt', `t=${fakeChecksummedToken()}\n`);
     git(folder, 'add', '.');
     git(folder, 'commit', '-qm', 'first');
     const first = git(folder, 'rev-parse', 'HEAD');
     git(folder, 'checkout', '-qb', 'feature');
-    write(folder, 'b.txt', `t=${fakeGithubToken()}\n`);
+    write(folder, 'b.txt', `t=${fakeChecksummedToken()}\n`);
     git(folder, 'add', '.');
     git(folder, 'commit', '-qm', 'second');
     git(folder, 'checkout', '-q', 'main');
@@ -280,7 +276,7 @@ describe('tessera scan --staged and hook', () => {
     write(folder, 'app.js', 'const a = 1;\n');
     git(folder, 'add', '.');
     git(folder, 'commit', '-qm', 'start');
-    write(folder, 'app.js', `const a = 1;\nconst b = "${fakeGithubToken()}";\n`);
+    write(folder, 'app.js', `const a = 1;\nconst b = "${fakeChecksummedToken()}";\n`);
     expect((await scan(folder, ['--staged'])).code).toBe(0);
     git(folder, 'add', 'app.js');
     const staged = await scan(folder, ['--staged', '--json']);
@@ -298,7 +294,7 @@ describe('tessera scan --staged and hook', () => {
     git(folder, 'add', '.');
     git(folder, 'commit', '-qm', 'clean');
 
-    write(folder, 'leak.txt', `token ${fakeGithubToken()}\n`);
+    write(folder, 'leak.txt', `token ${fakeChecksummedToken()}\n`);
     git(folder, 'add', '.');
     expect(() => git(folder, 'commit', '-qm', 'leak')).toThrow();
     expect(git(folder, 'log', '--format=%s')).toBe('clean');
@@ -318,7 +314,7 @@ describe('tessera scan --staged and hook', () => {
 
 describe('tessera scan on standard input and redact', () => {
   test('stdin is scanned with line numbers', async () => {
-    const secret = fakeGithubToken();
+    const secret = fakeChecksummedToken();
     const result = await scan(newFolder(), ['--stdin', '--json'], `build started\nusing ${secret}\n`);
     expect(parseFindings(result)).toEqual([expect.objectContaining({ path: '(stdin)', line: 2, column: 7, source: 'stdin' })]);
     expectNoSecretIn(result, secret);
@@ -326,7 +322,7 @@ describe('tessera scan on standard input and redact', () => {
 
   test('redact masks secrets and keeps other lines', async () => {
     const token = rememberSecret(generateToken('bill'));
-    const github = fakeGithubToken();
+    const github = fakeChecksummedToken();
     const result = await runCli(['redact'], { stdin: `start\nAuthorization: Bearer ${token}\ngh=${github} end\n` });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(`start\nAuthorization: Bearer bill_…${token.slice(-4)}\ngh=ghp_…[redacted] end\n`);
@@ -343,7 +339,7 @@ describe('tessera scan --format sarif', () => {
 
   test('output is valid SARIF 2.1.0', async () => {
     const folder = newFolder();
-    const secret = fakeGithubToken();
+    const secret = fakeChecksummedToken();
     write(folder, 'dir with space/é.js', `const t = "${secret}";\n`);
     const result = await scan(folder, ['--format', 'sarif']);
     expect(result.code).toBe(1);

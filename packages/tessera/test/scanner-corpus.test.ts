@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { builtinRules } from '../src/core/scanner/builtin-rules.js';
 import { compileRules } from '../src/core/scanner/compile-rules.js';
 import { scanText } from '../src/core/scanner/engine.js';
-import { generateToken } from '../src/core/token-format.js';
+import { computeChecksum, generateToken } from '../src/core/token-format.js';
 import { buildCorpus } from './fixtures/scanner/corpus.js';
 
 // The labelled corpus: every built-in rule must find all of its generated fakes, report nothing
@@ -10,7 +10,7 @@ import { buildCorpus } from './fixtures/scanner/corpus.js';
 // numbers per rule as a table.
 
 const rules = compileRules();
-const corpus = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix) });
+const corpus = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix), checksum: computeChecksum });
 
 describe('scanner corpus', () => {
   test('covers every built-in rule', () => {
@@ -31,7 +31,7 @@ describe('scanner corpus', () => {
 
   test('tessera tokens have full recall under many seeds', () => {
     for (let seed = 1; seed <= 20; seed++) {
-      const seeded = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix), seed });
+      const seeded = buildCorpus({ tesseraToken: (prefix) => generateToken(prefix), checksum: computeChecksum, seed });
       for (const positive of seeded.positives.filter((entry) => entry.ruleId === 'tessera-token')) {
         const findings = scanText(positive.text, { rules }).findings;
         expect(findings).toHaveLength(1);

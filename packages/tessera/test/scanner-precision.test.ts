@@ -4,7 +4,8 @@ import { compileRules } from '../src/core/scanner/compile-rules.js';
 import { scanText } from '../src/core/scanner/engine.js';
 import { maxSnippetLength } from '../src/core/scanner/snippet.js';
 import { isIdentifierLike, isPlaceholder, shannonEntropy } from '../src/core/scanner/text-checks.js';
-import { generateToken } from '../src/core/token-format.js';
+import { computeChecksum, generateToken } from '../src/core/token-format.js';
+import { fakeChecksummedToken } from './support/provider-tokens.js';
 
 // The kinds of mistakes scanners make, each with a case that must not be reported and, beside it,
 // the same secret in plain sight, which must be: a check that dropped everything would fail here.
@@ -25,7 +26,7 @@ function ruleIdsIn(text: string): string[] {
   return scanText(text, { rules }).findings.map((finding) => finding.ruleId);
 }
 
-const githubToken = (): string => `ghp_${randomFrom(base62, 36)}`;
+const githubToken = (): string => fakeChecksummedToken();
 const awsKeyId = (): string => `AKIA${randomFrom(base32, 16)}`;
 
 describe('prefix inside a longer identifier', () => {
@@ -208,6 +209,30 @@ describe('variable-length formats', () => {
     const { findings } = scanText(`KEY=${secret}\n`, { rules });
     expect(findings).toHaveLength(1);
     expect(findings[0]!.secret).toBe(secret);
+  });
+});
+
+describe('checksums of GitHub and npm tokens', () => {
+  test.each(['ghp_', 'gho_', 'ghu_', 'ghs_', 'npm_'])('checksummed %s token reported', (prefix) => {
+    const secret = fakeChecksummedToken(prefix);
+    const { findings } = scanText(`see ${secret} here\n`, { rules });
+    expect(findings.map((finding) => [finding.secret, finding.confidence])).toEqual([[secret, 'checksum']]);
+  });
+
+  test.each(['ghp_', 'gho_', 'ghu_', 'ghs_', 'npm_'])('%s shape without checksum ignored', (prefix) => {
+    const secret = fakeChecksummedToken(prefix);
+    const altered = secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A');
+    expect(ruleIdsIn(`see ${altered} here\n`)).toEqual([]);
+    expect(ruleIdsIn(`see ${prefix}${randomFrom(base62, 36)} here\n`)).toEqual([]);
+  });
+
+  test('checksummed placeholder-like token reported', () => {
+    let secret = fakeChecksummedToken();
+    while (!/[xX]{4}|(.)\1{5}/.test(secret)) {
+      const random = `xxxx${randomFrom(base62, 26)}`;
+      secret = `ghp_${random}${computeChecksum(random)}`;
+    }
+    expect(ruleIdsIn(`see ${secret}\n`)).toEqual(['github-pat']);
   });
 });
 

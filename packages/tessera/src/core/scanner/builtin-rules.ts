@@ -27,13 +27,26 @@ export const builtinRules: RuleDefinition[] = [
   },
 
   // Code hosts
-  { id: 'github-pat', description: 'GitHub personal access token (classic)', pattern: String.raw`ghp_[0-9A-Za-z]{36}`, keywords: ['ghp_'] },
-  { id: 'github-oauth-token', description: 'GitHub OAuth access token', pattern: String.raw`gho_[0-9A-Za-z]{36}`, keywords: ['gho_'] },
+  {
+    id: 'github-pat',
+    description: 'GitHub personal access token (classic)',
+    pattern: String.raw`ghp_[0-9A-Za-z]{36}`,
+    keywords: ['ghp_'],
+    validator: 'github-checksum',
+  },
+  {
+    id: 'github-oauth-token',
+    description: 'GitHub OAuth access token',
+    pattern: String.raw`gho_[0-9A-Za-z]{36}`,
+    keywords: ['gho_'],
+    validator: 'github-checksum',
+  },
   {
     id: 'github-app-token',
     description: 'GitHub App user-to-server or installation token',
     pattern: String.raw`gh[us]_[0-9A-Za-z]{36}`,
     keywords: ['ghu_', 'ghs_'],
+    validator: 'github-checksum',
   },
   { id: 'github-refresh-token', description: 'GitHub refresh token', pattern: String.raw`ghr_[0-9A-Za-z]{36,76}`, keywords: ['ghr_'] },
   {
@@ -191,7 +204,7 @@ export const builtinRules: RuleDefinition[] = [
   { id: 'perplexity-api-key', description: 'Perplexity API key', pattern: String.raw`pplx-[0-9A-Za-z]{48}`, keywords: ['pplx-'] },
 
   // Package registries
-  { id: 'npm-access-token', description: 'npm access token', pattern: String.raw`npm_[0-9A-Za-z]{36}`, keywords: ['npm_'] },
+  { id: 'npm-access-token', description: 'npm access token', pattern: String.raw`npm_[0-9A-Za-z]{36}`, keywords: ['npm_'], validator: 'github-checksum' },
   {
     id: 'pypi-upload-token',
     description: 'PyPI upload token',

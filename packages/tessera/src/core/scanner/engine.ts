@@ -40,6 +40,9 @@ function isWordCode(code: number): boolean {
 
 const backslashCode = 0x5c;
 
+/** Validators whose checksum settles a match. */
+const checksumValidators = new Set<string | undefined>(['tessera-checksum', 'github-checksum']);
+
 /**
  * True when the secret is on its own: neither the character before it nor the one after it
  * continues it. An escape such as `\n` right before the secret counts as a separator.
@@ -57,8 +60,8 @@ function checkCandidate(rule: CompiledRule, text: string, start: number, end: nu
   const { definition } = rule;
   if (definition.boundary !== 'none' && !hasWordBoundaries(text, start, end)) return null;
 
-  // A checksum settles a Tessera token; the placeholder heuristics would only cost recall there.
-  if (definition.validator !== 'tessera-checksum' && isPlaceholder(secret)) return null;
+  // A checksum settles a match; the placeholder heuristics would only cost recall there.
+  if (!checksumValidators.has(definition.validator) && isPlaceholder(secret)) return null;
 
   if (definition.minEntropy !== undefined && shannonEntropy(secret) < definition.minEntropy) return null;
   return validateSecret(definition.validator, secret);

@@ -34,7 +34,16 @@ export interface RuleDefinition {
   anchor?: { pattern: string; lookBehind: number } | undefined;
 }
 
-export const validatorNames = ['tessera-checksum', 'jwt', 'private-key', 'aws-key-id', 'url-password', 'discord-bot-token', 'assigned-value'] as const;
+export const validatorNames = [
+  'tessera-checksum',
+  'jwt',
+  'private-key',
+  'aws-key-id',
+  'url-password',
+  'discord-bot-token',
+  'github-checksum',
+  'assigned-value',
+] as const;
 export type ValidatorName = (typeof validatorNames)[number];
 
 /** A rule ready to run: its pattern compiled with the global and sticky-free flags the engine needs. */

@@ -1,4 +1,4 @@
-import { checkTokenSyntax } from '../token-format.js';
+import { checkTokenSyntax, computeChecksum } from '../token-format.js';
 import type { Confidence, ValidatorName } from './rule.js';
 import { isIdentifierLike, isPlaceholder } from './text-checks.js';
 
@@ -59,6 +59,15 @@ function validateDiscordBotToken(secret: string): Verdict {
   return userId !== null && /^[0-9]{17,20}$/.test(userId) ? 'structure' : null;
 }
 
+/**
+ * GitHub's prefixed tokens and npm's end in six base62 characters: the CRC-32 of the 30 random
+ * characters between the prefix and them. A random string of the same shape fails it.
+ */
+function validateGithubChecksum(secret: string): Verdict {
+  const random = secret.slice(secret.indexOf('_') + 1, -6);
+  return random.length === 30 && computeChecksum(random) === secret.slice(-6) ? 'checksum' : null;
+}
+
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -83,6 +92,7 @@ const validators: Record<ValidatorName, (secret: string) => Verdict> = {
   'aws-key-id': validateAwsKeyId,
   'url-password': validateUrlPassword,
   'discord-bot-token': validateDiscordBotToken,
+  'github-checksum': validateGithubChecksum,
   'assigned-value': validateAssignedValue,
 };
 
