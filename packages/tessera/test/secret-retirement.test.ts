@@ -262,4 +262,22 @@ describeEachDatabase('secret rotation history and retirement', (target) => {
     expect(successes).toHaveLength(2);
     expect(JSON.parse(extended.stdout).graceEndsAt).toBe(successes[0].details.graceEndsAt);
   });
+
+  test('CLI on data directory', async () => {
+    const env = { TESSERA_DATA_DIR: server.database.dataDir, DATABASE_URL: server.database.databaseUrl };
+    const history = await runCli(['secret', 'rotations', 'BROKEN_KEY', '--env', 'production', '--json'], { env });
+    expect(history.code, history.stderr).toBe(0);
+    const parsed = JSON.parse(history.stdout);
+    expect(parsed.items).toHaveLength(1);
+    expect(parsed.items[0].state).toBe('failed');
+    expect(parsed.status.lastOutcome.state).toBe('failed');
+
+    const report = await runCli(['secret', 'retirement', 'LEDGER_KEY', '--env', 'production', '--json'], { env });
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.parse(report.stdout).stillInUse).toBe(false);
+
+    const never = await runCli(['secret', 'retirement', 'BROKEN_KEY', '--env', 'production'], { env });
+    expect(never.code).not.toBe(0);
+    expect(never.stderr).toContain('has not been rotated');
+  });
 });
