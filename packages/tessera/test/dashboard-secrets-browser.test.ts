@@ -273,7 +273,7 @@ describe('dashboard secrets and access review in Chromium', () => {
     });
     expect(rotator.status).toBe(200);
 
-    // A worker reads the value before the rotation and not after it, so it still holds the old value.
+    // A worker reads the value before the rotation and not after it, so it still has the old value.
     const worker = await server.request('POST', '/v1/tokens', {
       body: { keyspace: 'admin', name: 'checkout worker', scopes: ['secrets:reveal'], neverExpires: true },
     });

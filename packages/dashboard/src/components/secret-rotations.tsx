@@ -41,7 +41,8 @@ function describeUse(report: SecretRetirementReport): string {
     return `Nothing has read ${previous.toLowerCase()} since the rotation, and every earlier reader has read the secret since, so it can be left to expire.`;
   }
   const reads = `it was read ${countOf(report.previousVersionReads.count, 'time')} since the rotation`;
-  const readers = `${countOf(report.notSwitched.length, 'earlier reader')} did not read the secret since`;
+  const verb = report.notSwitched.length === 1 ? 'has' : 'have';
+  const readers = `${countOf(report.notSwitched.length, 'earlier reader')} ${verb} not read the secret since`;
   return `${previous} is still in use: ${reads}, and ${readers}.`;
 }
 
@@ -208,7 +209,8 @@ export function RetirementPanel({ secret, report, onExtended }: { secret: Secret
 export function SecretRotations({ secret }: { secret: SecretRef }) {
   const { api } = useSession();
   const history = usePolling(() => api.listSecretRotations(secret.environment, secret.name, { limit: historyRows }), [api, secret.environment, secret.name]);
-  const rotated = history.data?.items.some((rotation) => rotation.state === 'current') ?? false;
+  // Any rotation may be followed by failed ones, so the report is read whenever there is one.
+  const rotated = (history.data?.items.length ?? 0) > 0;
   const retirement = usePolling(async () => {
     if (!rotated) return null;
     try {

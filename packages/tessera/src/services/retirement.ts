@@ -49,7 +49,7 @@ export const usageCountSource: PresentationSource = {
   },
 };
 
-/** True when the token was presented or attempted after the rotation, so some consumer still holds it. */
+/** True when the token was presented or attempted after the rotation, so some consumer still uses it. */
 function isStillInUse(presentations: PresentationRecord, rotatedAt: number): boolean {
   const presentedSince = presentations.lastPresentedAt !== null && presentations.lastPresentedAt > rotatedAt;
   return presentedSince || (presentations.attemptsSince ?? 0) > 0;

@@ -9,7 +9,7 @@ import { findRotationDue } from './secret-rotation-schedule.js';
 import { requireSecret } from './secrets.js';
 import { isoOrNull } from './views.js';
 
-/** How a secret is rotated now: its rotator, when policy makes it due, and how the last rotation ended. */
+/** The rotation state of a secret: its rotator, when policy makes it due, and the outcome of its last rotation. */
 export interface RotationStatus {
   /** `exec` or `http`; null when no rotator is set, so it is never rotated. */
   rotatorKind: string | null;

@@ -87,7 +87,7 @@ export async function rotateDueSecrets(context: ServiceContext, actor: Actor): P
   return rotated;
 }
 
-/** When a secret's current value falls due for rotation by policy, and which policy says so. */
+/** The due time of a secret's current value by policy, and the policy that sets it. */
 export interface RotationDue {
   policy: string;
   /** The value's age limit plus offset; the scheduler rotates at its first pass from then inside `rotationWindow`. */

@@ -337,7 +337,7 @@ const schedulerIndexes: Migration = {
 };
 
 // The secret retirement report reads a secret's reveal entries in a time range. Without this
-// index, it scanned every audit entry of the secret, of all actions and times.
+// index, it would read every audit entry of the secret, of all actions and times.
 const auditTargetActionIndex: Migration = {
   async up(db: Kysely<unknown>): Promise<void> {
     await db.schema.createIndex('audit_log_target_action_idx').on('audit_log').columns(['target_id', 'action', 'occurred_at']).execute();
