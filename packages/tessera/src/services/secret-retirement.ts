@@ -165,6 +165,7 @@ export async function extendSecretGrace(
       );
     }
 
+    // TODO: cap the grace end as a token's is (the rotation plus the policy's maximum lifetime); now repeated extensions have no overall limit.
     const graceEndsAt = rotation.grace_ends_at + input.extendBySeconds * 1000;
     await advanceRotation(transaction, rotation.id, 'current', { grace_ends_at: graceEndsAt });
     const audit = secretAudit('secret.extend_grace', secret, {
