@@ -6,6 +6,7 @@ import { launchBrowser, type TestBrowser } from './support/browser.js';
 import { databaseTargets } from './support/databases.js';
 import { FakeClock } from './support/fake-clock.js';
 import { startTestServer, type TestServer } from './support/fixtures.js';
+import { startMockProvider, writeRotatorScripts, type MockProvider, type RotatorScripts } from './support/mock-provider.js';
 
 // On the embedded default, SQLite: the secrets and review APIs are tested on both stores elsewhere.
 const sqlite = databaseTargets.find((target) => target.name === 'sqlite')!;
@@ -21,6 +22,8 @@ describe('dashboard secrets and access review in Chromium', () => {
   let browser: TestBrowser;
   let secretReader: string;
   let stripeKey: string;
+  let provider: MockProvider;
+  let scripts: RotatorScripts;
   /** Every admin token and secret value the browser was given or showed, searched for in storage, cookies and URLs after each step. */
   const secrets: string[] = [];
 
@@ -70,6 +73,8 @@ describe('dashboard secrets and access review in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+    await provider?.close();
+    scripts?.remove();
   });
 
   test('secret list, reveal and leave', async () => {
@@ -106,7 +111,7 @@ describe('dashboard secrets and access review in Chromium', () => {
     await row.getByRole('link', { name: 'STRIPE_KEY' }).click();
     await page.getByRole('heading', { name: /STRIPE_KEY/, level: 1 }).waitFor();
     expect(await page.getByTestId('version-table').getByRole('row').count()).toBe(2);
-    expect(await page.locator('.facts').textContent()).toContain('roll in the Stripe dashboard');
+    expect(await page.getByTestId('secret-details').textContent()).toContain('roll in the Stripe dashboard');
     expect(await page.content()).not.toContain(stripeKey);
     expect(await page.getByText(/writes a secret\.reveal entry to the audit log/).count()).toBe(1);
 
@@ -176,7 +181,7 @@ describe('dashboard secrets and access review in Chromium', () => {
     await dialog.getByLabel(/^Description/).fill('refunds from the support tool');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByTestId('version-table').getByRole('row').count()).toBe(3);
-    expect(await page.locator('.facts').textContent()).toContain('refunds from the support tool');
+    expect(await page.getByTestId('secret-details').textContent()).toContain('refunds from the support tool');
     await browser.screenshot('secrets-04-edited');
     await checkpoint('editing a secret');
 
@@ -257,6 +262,64 @@ describe('dashboard secrets and access review in Chromium', () => {
     await checkpoint('the access review');
   }, 60_000);
 
+  test('secret rotation history and retirement', async () => {
+    // An exec rotator against a mock provider on loopback, as the rotation tests set one up.
+    provider = await startMockProvider();
+    scripts = writeRotatorScripts(provider);
+    secrets.push(provider.initialKey);
+    await createSecret({ name: 'PROVIDER_KEY', environment: 'production', value: provider.initialKey, owner: 'payments' });
+    const rotator = await server.request('PUT', '/v1/secrets/production/PROVIDER_KEY/rotator', {
+      body: { kind: 'exec', command: scripts.rotator(), testCommand: scripts.test(), timeoutSeconds: 10, gracePeriodSeconds: 2 * 86400 },
+    });
+    expect(rotator.status).toBe(200);
+
+    // A worker reads the value before the rotation and not after it, so it still has the old value.
+    const worker = await server.request('POST', '/v1/tokens', {
+      body: { keyspace: 'admin', name: 'checkout worker', scopes: ['secrets:reveal'], neverExpires: true },
+    });
+    const workerToken = rememberSecret(worker.body.secret);
+    secrets.push(workerToken);
+    expect((await server.request('POST', '/v1/secrets/production/PROVIDER_KEY/reveal', { token: workerToken, body: {} })).status).toBe(200);
+    clock.advance(60_000);
+    const rotated = await server.request('POST', '/v1/secrets/production/PROVIDER_KEY/rotate');
+    expect(rotated.body.state).toBe('current');
+
+    const page = browser.page;
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.getByTestId('secret-table').getByRole('link', { name: 'PROVIDER_KEY' }).click();
+    await page.getByRole('heading', { name: /PROVIDER_KEY/, level: 1 }).waitFor();
+
+    const history = page.getByTestId('rotation-table');
+    await history.waitFor();
+    const rows = history.getByRole('row');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(1).textContent()).toContain('current');
+    expect(await rows.nth(1).textContent()).toContain('1 → 2');
+    expect(await page.getByTestId('rotation-status').textContent()).toContain('exec');
+    expect(await page.getByTestId('rotation-status').textContent()).toContain('current at');
+
+    const panel = page.getByTestId('retirement-panel');
+    await panel.waitFor();
+    expect(await panel.getByRole('status').textContent()).toContain('Version 1 is still in use');
+    const notSwitched = page.getByTestId('not-switched');
+    expect(await notSwitched.getByRole('row').count()).toBe(2);
+    expect(await notSwitched.textContent()).toContain('127.0.0.1');
+    await browser.screenshot('secrets-07-rotation-history');
+
+    const before = (await server.request('GET', '/v1/secrets/production/PROVIDER_KEY/retirement')).body.graceEndsAt;
+    await panel.getByRole('button', { name: 'Extend grace' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Extend by hours').fill('12');
+    await dialog.getByRole('button', { name: 'Extend grace' }).click();
+    await expect
+      .poll(async () => (await server.request('GET', '/v1/secrets/production/PROVIDER_KEY/retirement')).body.graceEndsAt)
+      .toBe(new Date(Date.parse(before) + 12 * 3_600_000).toISOString());
+    const audit = await server.request('GET', '/v1/audit?action=secret.extend_grace');
+    expect(audit.body.items).toHaveLength(1);
+    expect(audit.body.items[0].details.extendBySeconds).toBe(12 * 3600);
+    await checkpoint('the rotation history and retirement panel');
+  }, 60_000);
+
   test('token without secret scopes sees actions disabled', async () => {
     const page = browser.page;
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -274,7 +337,15 @@ describe('dashboard secrets and access review in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Edit' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Remove' }).isDisabled()).toBe(true);
     expect(await page.locator('#secret-write-denied').textContent()).toContain("lacks the 'secrets:write' scope");
-    await browser.screenshot('secrets-07-read-only');
+    await browser.screenshot('secrets-08-read-only');
+
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.getByTestId('secret-table').getByRole('link', { name: 'PROVIDER_KEY' }).click();
+    const extend = page.getByTestId('retirement-panel').getByRole('button', { name: 'Extend grace' });
+    await extend.waitFor();
+    expect(await extend.isDisabled()).toBe(true);
+    expect(await page.locator('#grace-write-denied').textContent()).toContain("lacks the 'secrets:write' scope");
+    expect(await page.locator('#grace-write-denied').textContent()).toContain('403');
 
     // The server rejects a reveal with this token too, whatever the page shows.
     const denied = await server.request('POST', '/v1/secrets/production/STRIPE_KEY/reveal', { token: secretReader, body: {} });

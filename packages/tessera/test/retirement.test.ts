@@ -4,6 +4,7 @@ import { FakeClock } from './support/fake-clock.js';
 import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
 
 const hour = 3_600_000;
+const day = 24 * hour;
 
 describeEachDatabase('retiring a rotated token', (target) => {
   const clock = new FakeClock();
@@ -54,7 +55,8 @@ describeEachDatabase('retiring a rotated token', (target) => {
     expect(report.stillInUse).toBe(true);
     expect(report.lastPresentedAt).toBe(new Date(clock.now()).toISOString());
     expect(report.lastPresentedFrom).toBe('127.0.0.9');
-    expect(report.attemptsSinceRotation).toBeNull();
+    expect(report.attemptsSinceRotation).toBe(1);
+    expect(report.networksSinceRotation).toEqual([{ network: '127.0.0.0/24', attempts: 1 }]);
     expect(report.canExtendGrace).toBe(true);
   });
 
@@ -84,5 +86,21 @@ describeEachDatabase('retiring a rotated token', (target) => {
       expect(response.status, `${id} ${JSON.stringify(body)}: ${JSON.stringify(response.body)}`).toBe(status);
     }
     expect((await server.request('GET', `/v1/tokens/${fresh.id}/retirement`)).status).toBe(409);
+  });
+
+  test('attempts counted per source network', async () => {
+    clock.advance(2 * hour);
+    await call('POST', '/v1/verify', { token: predecessor.secret, ip: '127.0.1.5' });
+    await call('POST', '/v1/verify', { token: predecessor.secret, ip: '127.0.1.6' });
+    clock.advance(day);
+    await call('POST', '/v1/verify', { token: predecessor.secret, ip: '127.0.0.9' });
+
+    const report = await call('GET', `/v1/tokens/${predecessor.id}/retirement`);
+    // One attempt an hour after the rotation, then three more; the last is read from the day counters.
+    expect(report.attemptsSinceRotation).toBe(4);
+    expect(report.networksSinceRotation).toEqual([
+      { network: '127.0.0.0/24', attempts: 2 },
+      { network: '127.0.1.0/24', attempts: 2 },
+    ]);
   });
 });

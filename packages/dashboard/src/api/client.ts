@@ -10,8 +10,10 @@ import type {
   RevealedSecret,
   ReviewReport,
   RotatedToken,
+  RotationHistory,
   Secret,
   SecretDetails,
+  SecretRetirementReport,
   StoredSecret,
   TesseraEvent,
   Token,
@@ -89,6 +91,11 @@ export interface ApiClient {
   removeSecret(environment: string, name: string): Promise<Secret>;
   /** Returns the current value. The server writes a `secret.reveal` audit entry before it returns the value. */
   revealSecret(environment: string, name: string, purpose: string): Promise<RevealedSecret>;
+  /** Lists a secret's rotations newest first, with its rotator, next due time and last outcome. */
+  listSecretRotations(environment: string, name: string, query: { limit?: number; cursor?: string }): Promise<RotationHistory>;
+  /** Reports whether the value the latest rotation replaced is still read; the server returns 409 when no rotation has completed. */
+  getSecretRetirement(environment: string, name: string): Promise<SecretRetirementReport>;
+  extendSecretGrace(environment: string, name: string, extendBySeconds: number): Promise<SecretRetirementReport>;
   /** Reads the event outbox oldest first, after `cursor`. */
   listEvents(query: { cursor?: string; limit?: number; type?: string; subjectId?: string }): Promise<Page<TesseraEvent>>;
   /** Lists alerts newest first; the server returns open ones when `status` is left out. */
@@ -157,6 +164,10 @@ export function createApiClient(adminToken: string, baseUrl = ''): ApiClient {
     updateSecret: (environment, name, body) => request('PATCH', `/v1/secrets/${path(environment)}/${path(name)}`, body),
     removeSecret: (environment, name) => request('DELETE', `/v1/secrets/${path(environment)}/${path(name)}`),
     revealSecret: (environment, name, purpose) => request('POST', `/v1/secrets/${path(environment)}/${path(name)}/reveal`, { purpose }),
+    listSecretRotations: (environment, name, query) => request('GET', withQuery(`/v1/secrets/${path(environment)}/${path(name)}/rotations`, query)),
+    getSecretRetirement: (environment, name) => request('GET', `/v1/secrets/${path(environment)}/${path(name)}/retirement`),
+    extendSecretGrace: (environment, name, extendBySeconds) =>
+      request('POST', `/v1/secrets/${path(environment)}/${path(name)}/retirement/extend-grace`, { extendBySeconds }),
     listEvents: (query) => request('GET', withQuery('/v1/events', query)),
     listAlerts: (query) => request('GET', withQuery('/v1/alerts', query)),
     acknowledgeAlert: (id) => request('POST', `/v1/alerts/${path(id)}/acknowledge`, {}),

@@ -12,6 +12,9 @@ import type { AuditEntry, Keyspace, Page, Token } from 'tessera/dist/services/vi
 import type { ReviewItem, ReviewReport } from 'tessera/dist/services/review.js';
 import type { RevealedSecret } from 'tessera/dist/services/secret-reveal.js';
 import type { Secret, SecretDetails } from 'tessera/dist/services/secret-views.js';
+import type { SecretReader, SecretRetirementReport } from 'tessera/dist/services/secret-retirement.js';
+import type { RotationHistory } from 'tessera/dist/services/secret-rotation-history.js';
+import type { RotationView } from 'tessera/dist/services/secret-rotation.js';
 import type { StoredSecret } from 'tessera/dist/services/secrets.js';
 import type { Alert, AlertStatus } from 'tessera/dist/services/alerts.js';
 import type { TokenUsage, UsageBucket } from 'tessera/dist/services/usage.js';
@@ -20,6 +23,7 @@ import type { TokenLimits } from 'tessera/dist/core/limits.js';
 export type { AuditEntry, AuditVerification, IssuedToken, Keyspace, Page, RotatedToken, Token, TokenState, TokenSummary };
 export type { RevealedSecret, ReviewItem, ReviewReport, Secret, SecretDetails, StoredSecret, TesseraEvent };
 export type { Alert, AlertStatus, TokenLimits, TokenUsage, UsageBucket };
+export type { RotationHistory, RotationView, SecretReader, SecretRetirementReport };
 export type UsageStep = TokenUsage['step'];
 // A plain list without imports, so bundling it brings nothing else of the server along.
 export { tokenStates };

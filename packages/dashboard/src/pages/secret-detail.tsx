@@ -8,12 +8,13 @@ import { AuditTable } from '../components/audit-table.js';
 import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { DuplicateWarning, EditSecretDialog } from '../components/secret-dialogs.js';
 import { SecretReveal } from '../components/secret-reveal.js';
+import { SecretRotations } from '../components/secret-rotations.js';
 import { describeExpiry, formatTime } from '../format.js';
 import { isStale, staleAfterDays } from '../secret-health.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
-/** Shows a secret's metadata, versions and audit trail, and reveals, edits and removes it where the scopes allow. */
+/** Shows a secret's metadata, versions, rotations and audit trail, and reveals, edits and removes it where the scopes allow. */
 export function SecretDetailPage() {
   const { environment = '', name = '' } = useParams();
   const { api, caller } = useSession();
@@ -105,7 +106,7 @@ export function SecretDetailPage() {
           <SecretReveal key={`${secret.environment}/${secret.name}`} secret={secret} onRevealed={reloadAll} />
 
           <h2>Details</h2>
-          <dl className="facts">
+          <dl className="facts" data-testid="secret-details">
             <dt>Provider</dt>
             <dd>{secret.provider ?? 'unknown'}</dd>
             <dt>Owner</dt>
@@ -157,6 +158,8 @@ export function SecretDetailPage() {
               </tbody>
             </table>
           </div>
+
+          <SecretRotations secret={secret} />
 
           <h2>Audit trail</h2>
           {audit.error && <ApiErrorNotice error={audit.error} action="Loading the audit trail" />}

@@ -19,6 +19,8 @@ import type { ReviewReport } from '../services/review.js';
 import type { ImportResult, ImportSecretsInput } from '../services/secret-import.js';
 import type { RevealedSecret, RevealOptions } from '../services/secret-reveal.js';
 import type { RotationView, RotatorView } from '../services/secret-rotation.js';
+import type { RotationHistory, RotationHistoryQuery } from '../services/secret-rotation-history.js';
+import type { SecretRetirementReport } from '../services/secret-retirement.js';
 import type { RotatorInput } from '../core/rotator-config.js';
 import type { Secret, SecretDetails } from '../services/secret-views.js';
 import type { CreateSecretInput, SecretListInput, StoredSecret, UpdateSecretInput } from '../services/secrets.js';
@@ -49,6 +51,9 @@ export interface TesseraClient {
   importSecrets(input: ImportSecretsInput): Promise<ImportResult>;
   setRotator(environment: string, name: string, input: RotatorInput): Promise<RotatorView>;
   rotateSecret(environment: string, name: string): Promise<RotationView>;
+  listSecretRotations(environment: string, name: string, query: RotationHistoryQuery): Promise<RotationHistory>;
+  getSecretRetirement(environment: string, name: string): Promise<SecretRetirementReport>;
+  extendSecretGrace(environment: string, name: string, extendBySeconds: number): Promise<SecretRetirementReport>;
   runCheck(policy: CheckPolicy): Promise<CheckReport>;
   runReview(members: string[] | undefined): Promise<ReviewReport>;
   listPolicies(): Promise<Page<Policy>>;

@@ -19,6 +19,8 @@ import { runReview } from '../services/review.js';
 import { importSecrets } from '../services/secret-import.js';
 import { revealEnvironment, revealSecret } from '../services/secret-reveal.js';
 import { rotateSecret, setRotator } from '../services/secret-rotation.js';
+import { listSecretRotations } from '../services/secret-rotation-history.js';
+import { extendSecretGrace, getSecretRetirement } from '../services/secret-retirement.js';
 import { createSecret, getSecret, listSecrets, removeSecret, updateSecret } from '../services/secrets.js';
 
 /**
@@ -53,6 +55,9 @@ export function createLocalClient(tessera: Tessera): TesseraClient {
     importSecrets: (input) => importSecrets(context, operator, input),
     setRotator: (environment, name, input) => setRotator(context, operator, environment, name, input),
     rotateSecret: (environment, name) => rotateSecret(context, operator, environment, name),
+    listSecretRotations: (environment, name, query) => listSecretRotations(context, operator, environment, name, query),
+    getSecretRetirement: (environment, name) => getSecretRetirement(context, operator, environment, name),
+    extendSecretGrace: (environment, name, extendBySeconds) => extendSecretGrace(context, operator, environment, name, { extendBySeconds }),
     runCheck: (policy) => runCheck(context, operator, policy, { onProgress: showCheckProgress }),
     runReview: (members) => runReview(context, operator, { members }),
     listPolicies: () => listPolicies(context, operator),

@@ -16,6 +16,7 @@ import { keyspaceRoutes } from './routes/keyspaces.js';
 import { leakRoutes } from './routes/leaks.js';
 import { reportRoutes } from './routes/reports.js';
 import { secretRotationRoutes } from './routes/secret-rotation.js';
+import { secretRetirementRoutes } from './routes/secret-retirement.js';
 import { secretRoutes } from './routes/secrets.js';
 import { tokenSummaryRoutes } from './routes/token-summary.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -111,6 +112,7 @@ export async function buildServer(context: ServiceContext, logger: Logger, optio
   eventRoutes(app, context);
   secretRoutes(app, context);
   secretRotationRoutes(app, context);
+  secretRetirementRoutes(app, context);
   reportRoutes(app, context);
   usageRoutes(app, context);
   metricsRoutes(app, context);

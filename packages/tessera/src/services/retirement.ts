@@ -3,6 +3,7 @@ import { TesseraError, validationError } from '../core/errors.js';
 import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
 import type { Executor } from '../store/schema.js';
+import { sumUsageSince } from '../store/usage-repository.js';
 import { findTokenById, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
@@ -12,28 +13,47 @@ import { effectivePolicyOf } from './policies.js';
 import { forgetAfterCommit, loadVisibleToken } from './tokens.js';
 import { isoOrNull } from './views.js';
 
-/** The time and address of a token's last presentation. */
+/** A source network and the verification attempts that came from it. */
+export interface NetworkAttempts {
+  network: string;
+  attempts: number;
+}
+
+/** The time and address of a token's last presentation, and its attempts since a time. */
 export interface PresentationRecord {
   lastPresentedAt: number | null;
   lastPresentedFrom: string | null;
-  /** Verification attempts since `since`, where the usage source counts them; null where it does not. */
+  /** Verification attempts since `since` with every result code, rejected ones included; null where the usage source does not count them. */
   attemptsSince: number | null;
+  /** The source networks of those attempts, most attempts first. */
+  networksSince: NetworkAttempts[];
 }
 
-/**
- * The seam for usage data. Today it reads the last-used time and address kept on the token, which
- * record successful verifications only.
- * TODO: read per-minute usage rows with source networks once they exist, which also count rejected attempts after the grace period.
- */
+/** The seam for usage data, so a test can supply presentations without running verifications. */
 export interface PresentationSource {
   presentationsOf(executor: Executor, token: TokenWithKeyspace, since: number): Promise<PresentationRecord>;
 }
 
-export const lastUseSource: PresentationSource = {
-  async presentationsOf(_executor, token) {
-    return { lastPresentedAt: token.last_used_at, lastPresentedFrom: token.last_used_ip, attemptsSince: null };
+/**
+ * Reads the last successful presentation kept on the token, and the attempts and source networks
+ * from the usage counters. The counters start at the minute that contains `since`, so an attempt
+ * earlier in the rotation's minute also counts.
+ */
+export const usageCountSource: PresentationSource = {
+  async presentationsOf(executor, token, since) {
+    const usage = await sumUsageSince(executor, token.id, since);
+    const attempts = [...usage.codes.values()].reduce((sum, count) => sum + count, 0);
+    const networks = [...usage.networks].map(([network, count]) => ({ network, attempts: count }));
+    networks.sort((left, right) => right.attempts - left.attempts || left.network.localeCompare(right.network));
+    return { lastPresentedAt: token.last_used_at, lastPresentedFrom: token.last_used_ip, attemptsSince: attempts, networksSince: networks };
   },
 };
+
+/** True when the token was presented or attempted after the rotation, so some consumer still uses it. */
+function isStillInUse(presentations: PresentationRecord, rotatedAt: number): boolean {
+  const presentedSince = presentations.lastPresentedAt !== null && presentations.lastPresentedAt > rotatedAt;
+  return presentedSince || (presentations.attemptsSince ?? 0) > 0;
+}
 
 /** Whether a rotated token's holders have switched to the successor, so it can be left to expire. */
 export interface RetirementReport {
@@ -42,11 +62,13 @@ export interface RetirementReport {
   state: TokenState;
   rotatedAt: string;
   graceEndsAt: string | null;
-  /** True when the token was presented after the rotation: some consumer still uses it. */
+  /** True when the token was presented or attempted after the rotation: some consumer still uses it. */
   stillInUse: boolean;
   lastPresentedAt: string | null;
   lastPresentedFrom: string | null;
   attemptsSinceRotation: number | null;
+  /** The source networks the token was presented from since the rotation, most attempts first. */
+  networksSinceRotation: NetworkAttempts[];
   /** Whether the grace period may be extended now: only while the token is active and still in use. */
   canExtendGrace: boolean;
 }
@@ -68,7 +90,7 @@ async function buildReport(context: ServiceContext, source: PresentationSource, 
   const { token, rotatedAt, successorId } = await loadRotated(context, context.db, id);
   const presentations = await source.presentationsOf(context.db, token, rotatedAt);
   const state = effectiveState(token.state as TokenState, token.expires_at, context.clock.now());
-  const stillInUse = presentations.lastPresentedAt !== null && presentations.lastPresentedAt > rotatedAt;
+  const stillInUse = isStillInUse(presentations, rotatedAt);
   return {
     tokenId: token.id,
     successorId,
@@ -79,6 +101,7 @@ async function buildReport(context: ServiceContext, source: PresentationSource, 
     lastPresentedAt: isoOrNull(presentations.lastPresentedAt),
     lastPresentedFrom: presentations.lastPresentedFrom,
     attemptsSinceRotation: presentations.attemptsSince,
+    networksSinceRotation: presentations.networksSince,
     canExtendGrace: state === 'active' && stillInUse,
   };
 }
@@ -88,10 +111,10 @@ export async function getRetirementReport(
   context: ServiceContext,
   actor: Actor,
   id: string,
-  source: PresentationSource = lastUseSource,
+  source: PresentationSource = usageCountSource,
 ): Promise<RetirementReport> {
   await loadVisibleToken(context, actor, id, 'tokens:read', 'token.retirement');
-  // Pending last-used times are written first, so a presentation seconds ago counts.
+  // Pending last-used times and usage counters are written first, so a presentation seconds ago counts.
   await context.usage.flush();
   return buildReport(context, source, id);
 }
@@ -106,7 +129,7 @@ export async function extendGracePeriod(
   actor: Actor,
   id: string,
   input: { extendBySeconds: number },
-  source: PresentationSource = lastUseSource,
+  source: PresentationSource = usageCountSource,
 ): Promise<RetirementReport> {
   const row = await loadVisibleToken(context, actor, id, 'tokens:write', 'token.extend_grace');
   if (!Number.isInteger(input.extendBySeconds) || input.extendBySeconds < 60)
@@ -121,7 +144,7 @@ export async function extendGracePeriod(
 
     const state = effectiveState(token.state as TokenState, token.expires_at, now);
     if (state !== 'active') throw new TesseraError('CONFLICT', `token '${id}' is ${state}; only an active predecessor's grace period can be extended`);
-    if (presentations.lastPresentedAt === null || presentations.lastPresentedAt <= rotatedAt) {
+    if (!isStillInUse(presentations, rotatedAt)) {
       throw new TesseraError('CONFLICT', `token '${id}' has not been presented since its rotation, so nothing needs it; let its grace period end`);
     }
     if (input.extendBySeconds > policy.gracePeriodSeconds) {

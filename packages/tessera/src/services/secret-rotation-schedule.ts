@@ -24,6 +24,10 @@ export function policyForSecret(policies: GroupPolicy[], secret: { environment: 
   return matching ?? policies.find((policy) => policy.isDefault);
 }
 
+function dueAtOf(rotateAfterSeconds: number, rules: PolicyRules, valueCreatedAt: number): number {
+  return valueCreatedAt + (rotateAfterSeconds + (rules.rotationOffsetSeconds ?? 0)) * 1000;
+}
+
 async function loadGroupPolicies(executor: Executor): Promise<GroupPolicy[]> {
   const rows = await listAllPolicies(executor);
   return rows
@@ -61,7 +65,7 @@ export async function rotateDueSecrets(context: ServiceContext, actor: Actor): P
     const policy = policyForSecret(policies, { environment: secret.environment, tags: JSON.parse(secret.tags) as string[] });
     const rotateAfterSeconds = policy?.rules.rotateAfterSeconds;
     if (!policy || !rotateAfterSeconds) continue;
-    const dueAt = Number(secret.valueCreatedAt) + (rotateAfterSeconds + (policy.rules.rotationOffsetSeconds ?? 0)) * 1000;
+    const dueAt = dueAtOf(rotateAfterSeconds, policy.rules, Number(secret.valueCreatedAt));
     if (dueAt > now || !isInsideWindow(policy.rules.rotationWindow ?? null, hour)) continue;
 
     const recent = await context.db
@@ -81,4 +85,28 @@ export async function rotateDueSecrets(context: ServiceContext, actor: Actor): P
     }
   }
   return rotated;
+}
+
+/** The due time of a secret's current value by policy, and the policy that sets it. */
+export interface RotationDue {
+  policy: string;
+  /** The value's age limit plus offset; the scheduler rotates at its first pass from then inside `rotationWindow`. */
+  dueAt: number;
+  rotationWindow: PolicyRules['rotationWindow'];
+}
+
+/** Returns when the policy for the secret's group makes its current value due, or null when no policy sets a rotate-after age. */
+export async function findRotationDue(
+  executor: Executor,
+  secret: { environment: string; tags: string[] },
+  valueCreatedAt: number,
+): Promise<RotationDue | null> {
+  const policy = policyForSecret(await loadGroupPolicies(executor), secret);
+  const rotateAfterSeconds = policy?.rules.rotateAfterSeconds;
+  if (!policy || !rotateAfterSeconds) return null;
+  return {
+    policy: policy.name,
+    dueAt: dueAtOf(rotateAfterSeconds, policy.rules, valueCreatedAt),
+    rotationWindow: policy.rules.rotationWindow ?? null,
+  };
 }

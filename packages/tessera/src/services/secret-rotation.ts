@@ -34,10 +34,14 @@ export interface RotationView {
   toVersion: number | null;
   error: string | null;
   startedAt: string;
+  /** When the rotation last moved a step; for a current or failed rotation, when it finished. */
+  updatedAt: string;
   graceEndsAt: string | null;
+  /** The actor that started it: a token id, `local:<user>`, or the scheduler. */
+  startedBy: string | null;
 }
 
-function toRotationView(row: SecretRotationRow): RotationView {
+export function toRotationView(row: SecretRotationRow): RotationView {
   return {
     id: row.id,
     state: row.state,
@@ -45,7 +49,9 @@ function toRotationView(row: SecretRotationRow): RotationView {
     toVersion: row.to_version,
     error: row.error,
     startedAt: new Date(row.started_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
     graceEndsAt: row.grace_ends_at === null ? null : new Date(row.grace_ends_at).toISOString(),
+    startedBy: row.started_by,
   };
 }
 

@@ -48,3 +48,32 @@ export async function listAuditRows(executor: Executor, query: AuditListQuery): 
 export async function readAuditRowsInOrder(executor: Executor, afterSeq: number, limit: number): Promise<AuditRow[]> {
   return executor.selectFrom('audit_log').selectAll().where('seq', '>', afterSeq).orderBy('seq', 'asc').limit(limit).execute();
 }
+
+/** Reveal entries of one secret that share an actor, address and details, with their count and latest time. */
+export interface RevealGroup {
+  actor_id: string | null;
+  actor_hint: string | null;
+  source_ip: string | null;
+  /** The entries' JSON details, which name the revealed version and, for the local CLI, the host. */
+  details: string;
+  reads: number;
+  last_read_at: number;
+}
+
+/**
+ * Groups a secret's `secret.reveal` entries with `occurred_at` in [from, to). Entries from one
+ * reader differ only in a few detail fields, so the groups stay few even for a secret read every minute.
+ */
+export async function groupSecretReveals(executor: Executor, secretId: string, from: number, to: number): Promise<RevealGroup[]> {
+  const rows = await executor
+    .selectFrom('audit_log')
+    .select(['actor_id', 'actor_hint', 'source_ip', 'details'])
+    .select((eb) => [eb.fn.countAll<number>().as('reads'), eb.fn.max('occurred_at').as('last_read_at')])
+    .where('target_id', '=', secretId)
+    .where('action', '=', 'secret.reveal')
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to)
+    .groupBy(['actor_id', 'actor_hint', 'source_ip', 'details'])
+    .execute();
+  return rows.map((row) => ({ ...row, reads: Number(row.reads), last_read_at: Number(row.last_read_at) }));
+}

@@ -336,6 +336,14 @@ const schedulerIndexes: Migration = {
   },
 };
 
+// The secret retirement report reads a secret's reveal entries in a time range. Without this
+// index, it would read every audit entry of the secret, of all actions and times.
+const auditTargetActionIndex: Migration = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.createIndex('audit_log_target_action_idx').on('audit_log').columns(['target_id', 'action', 'occurred_at']).execute();
+  },
+};
+
 // Names sort in the order they apply; a landed migration is never edited, only followed by a new one.
 const migrations: Record<string, Migration> = {
   '0001_initial_schema': initialSchema,
@@ -345,6 +353,7 @@ const migrations: Record<string, Migration> = {
   '0005_scheduler': scheduler,
   '0006_secret_rotation': secretRotation,
   '0007_scheduler_indexes': schedulerIndexes,
+  '0008_audit_target_action_index': auditTargetActionIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

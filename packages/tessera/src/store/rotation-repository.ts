@@ -44,6 +44,35 @@ export async function findRotationReplacing(executor: Executor, secretId: string
     .executeTakeFirst();
 }
 
+/** Reads one page of a secret's rotations, newest first; ids are UUIDv7, so they sort by start time. */
+export async function listRotationPage(executor: Executor, secretId: string, before: string | undefined, limit: number): Promise<SecretRotationRow[]> {
+  let select = executor.selectFrom('secret_rotations').selectAll().where('secret_id', '=', secretId);
+  if (before !== undefined) select = select.where('id', '<', before);
+  return select.orderBy('id', 'desc').limit(limit).execute();
+}
+
+/** Returns the newest rotation that reached `current` or `failed`. */
+export async function findLastFinishedRotation(executor: Executor, secretId: string): Promise<SecretRotationRow | undefined> {
+  return executor
+    .selectFrom('secret_rotations')
+    .selectAll()
+    .where('secret_id', '=', secretId)
+    .where('state', 'in', ['current', 'failed'])
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+}
+
+/** Returns the newest rotation that made a new version current. */
+export async function findLatestCompletedRotation(executor: Executor, secretId: string): Promise<SecretRotationRow | undefined> {
+  return executor
+    .selectFrom('secret_rotations')
+    .selectAll()
+    .where('secret_id', '=', secretId)
+    .where('state', '=', 'current')
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+}
+
 export async function listRotations(executor: Executor, secretId: string): Promise<SecretRotationRow[]> {
   return executor.selectFrom('secret_rotations').selectAll().where('secret_id', '=', secretId).orderBy('id', 'desc').execute();
 }

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { bucketStart, stepMilliseconds } from '../core/usage-buckets.js';
 import type { Executor, UsageCountRow, UsageDimension, UsageStep } from './schema.js';
 
 // Each statement writes at most this many rows, far below SQLite's limit of bound parameters.
@@ -72,4 +73,41 @@ export async function tokenIdsWithUsage(executor: Executor): Promise<string[]> {
 export async function deleteUsageBefore(executor: Executor, step: UsageStep, before: number): Promise<number> {
   const result = await executor.deleteFrom('usage_counts').where('step', '=', step).where('bucket_start', '<', before).executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+/** A token's attempts since a time, per result code and per source network. */
+export interface UsageSince {
+  codes: Map<string, number>;
+  networks: Map<string, number>;
+}
+
+/**
+ * Sums a token's counters from the minute that contains `since`: minute rows up to the next full
+ * hour, hour rows up to the next full day, then day rows. Each attempt is so counted once.
+ * NOTE: minute and hour rows are deleted after their retention (2 and 35 days by default), so for
+ * an older `since` the attempts in the rest of its hour or day are missing from the sums.
+ */
+export async function sumUsageSince(executor: Executor, tokenId: string, since: number): Promise<UsageSince> {
+  const minuteStart = bucketStart('minute', since);
+  const nextHour = bucketStart('hour', since) + stepMilliseconds.hour;
+  const nextDay = bucketStart('day', since) + stepMilliseconds.day;
+
+  const rows = await executor
+    .selectFrom('usage_counts')
+    .select(['dimension', 'value', sql<number>`sum(count)`.as('total')])
+    .where('token_id', '=', tokenId)
+    .where('dimension', 'in', ['code', 'network'])
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('step', '=', 'minute'), eb('bucket_start', '>=', minuteStart), eb('bucket_start', '<', nextHour)]),
+        eb.and([eb('step', '=', 'hour'), eb('bucket_start', '>=', nextHour), eb('bucket_start', '<', nextDay)]),
+        eb.and([eb('step', '=', 'day'), eb('bucket_start', '>=', nextDay)]),
+      ]),
+    )
+    .groupBy(['dimension', 'value'])
+    .execute();
+
+  const usage: UsageSince = { codes: new Map(), networks: new Map() };
+  for (const row of rows) (row.dimension === 'code' ? usage.codes : usage.networks).set(row.value, Number(row.total));
+  return usage;
 }

@@ -13,6 +13,8 @@ function printReport(report: RetirementReport): void {
     ['grace ends', shortTime(report.graceEndsAt)],
     ['still in use', report.stillInUse ? 'yes' : 'no'],
     ['last presented', report.lastPresentedAt ? `${shortTime(report.lastPresentedAt)} from ${report.lastPresentedFrom ?? 'unknown'}` : null],
+    ['attempts since', report.attemptsSinceRotation === null ? null : String(report.attemptsSinceRotation)],
+    ['networks since', report.networksSinceRotation.map((entry) => `${entry.network} (${entry.attempts})`).join(', ') || null],
     ['can extend grace', report.canExtendGrace ? 'yes' : 'no'],
   ]);
 }

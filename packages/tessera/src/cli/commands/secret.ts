@@ -8,6 +8,7 @@ import type { Secret } from '../../services/secret-views.js';
 import type { WithClient } from '../client.js';
 import { printDetails, printJson, printTable, shortTime } from '../output.js';
 import { collect } from '../settings.js';
+import { registerSecretRetirementCommands } from './secret-retirement.js';
 import { registerSecretRotationCommands } from './secret-rotate.js';
 
 interface MetadataOptions {
@@ -104,6 +105,7 @@ async function askOwner(): Promise<string> {
 export function registerSecretCommands(program: Command, withClient: WithClient): void {
   const secret = program.command('secret').description('store third-party tokens encrypted, with owner, expiry and versions');
   registerSecretRotationCommands(secret, withClient);
+  registerSecretRetirementCommands(secret, withClient);
 
   addMetadataOptions(secret.command('add <name>').description('store a secret; the value is read from standard input, never from the command line'))
     .requiredOption(...environmentOption)

@@ -12,10 +12,18 @@ const retirementSchema = {
     state: { type: 'string' },
     rotatedAt: { type: 'string', format: 'date-time' },
     graceEndsAt: { type: ['string', 'null'], format: 'date-time' },
-    stillInUse: { type: 'boolean', description: 'presented after the rotation' },
+    stillInUse: { type: 'boolean', description: 'presented or attempted after the rotation' },
     lastPresentedAt: { type: ['string', 'null'], format: 'date-time' },
     lastPresentedFrom: { type: ['string', 'null'], description: 'the address of the last presentation' },
-    attemptsSinceRotation: { type: ['integer', 'null'], description: 'null where the usage source does not count attempts' },
+    attemptsSinceRotation: {
+      type: ['integer', 'null'],
+      description: 'verification attempts since the rotation with every result code, from the minute of the rotation on',
+    },
+    networksSinceRotation: {
+      type: 'array',
+      description: 'source networks of those attempts, most attempts first',
+      items: { type: 'object', properties: { network: { type: 'string' }, attempts: { type: 'integer' } } },
+    },
     canExtendGrace: { type: 'boolean' },
   },
 } as const;

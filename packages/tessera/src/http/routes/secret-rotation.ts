@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { RotatorInput } from '../../core/rotator-config.js';
 import type { ServiceContext } from '../../services/context.js';
 import { rotateSecret, setRotator } from '../../services/secret-rotation.js';
+import { listSecretRotations, type RotationHistoryQuery } from '../../services/secret-rotation-history.js';
 import { actorOf, requireAdminToken } from '../auth.js';
-import { errorSchema } from '../schemas.js';
+import { errorSchema, pageQuerySchema } from '../schemas.js';
 import { secretParamsSchema } from '../secret-schemas.js';
 
 interface SecretParams {
@@ -46,8 +47,35 @@ const rotationSchema = {
     fromVersion: { type: 'integer' },
     toVersion: { type: ['integer', 'null'] },
     error: { type: ['string', 'null'] },
-    startedAt: { type: 'string' },
-    graceEndsAt: { type: ['string', 'null'] },
+    startedAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time', description: 'when the rotation last moved a step; for a finished one, when it finished' },
+    graceEndsAt: { type: ['string', 'null'], format: 'date-time', description: 'until then the previous version stays readable' },
+    startedBy: { type: ['string', 'null'], description: 'the actor that started it' },
+  },
+} as const;
+
+const rotationHistorySchema = {
+  type: 'object',
+  properties: {
+    status: {
+      type: 'object',
+      properties: {
+        rotatorKind: { type: ['string', 'null'], description: 'exec or http; null when no rotator is set' },
+        policy: { type: ['string', 'null'], description: "the policy that sets a rotate-after age for the secret's group" },
+        nextRotationDueAt: { type: ['string', 'null'], format: 'date-time', description: 'when the current value falls due by that policy' },
+        lastOutcome: {
+          type: ['object', 'null'],
+          properties: {
+            rotationId: { type: 'string' },
+            state: { type: 'string' },
+            finishedAt: { type: 'string', format: 'date-time' },
+            error: { type: ['string', 'null'] },
+          },
+        },
+      },
+    },
+    items: { type: 'array', items: rotationSchema },
+    nextCursor: { type: ['string', 'null'] },
   },
 } as const;
 
@@ -85,5 +113,21 @@ export function secretRotationRoutes(app: FastifyInstance, context: ServiceConte
       },
     },
     async (request) => rotateSecret(context, actorOf(request), request.params.environment, request.params.name),
+  );
+
+  app.get<{ Params: SecretParams; Querystring: RotationHistoryQuery }>(
+    '/v1/secrets/:environment/:name/rotations',
+    {
+      onRequest,
+      schema: {
+        tags,
+        summary: "List a secret's rotations, newest first, with its rotator, next due time and last outcome (scope secrets:read)",
+        security,
+        params: secretParamsSchema,
+        querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema },
+        response: { 200: rotationHistorySchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => listSecretRotations(context, actorOf(request), request.params.environment, request.params.name, request.query),
   );
 }
