@@ -28,8 +28,11 @@ async function expectCleanStop(serve: ServeProcess): Promise<void> {
   const exit = await serve.stop();
   expect(exit).toEqual({ code: 0, signal: null });
 
+  // Work that finishes during shutdown (a usage flush that detects an anomaly) may log between the two.
   const messages = parseLogLines(serve).map((line) => line.msg);
-  expect(messages.slice(-2)).toEqual(['stopping', 'tessera stopped']);
+  expect(messages.at(-1)).toBe('tessera stopped');
+  expect(messages.indexOf('stopping')).toBeGreaterThanOrEqual(0);
+  expect(messages.indexOf('stopping')).toBeLessThan(messages.length - 1);
   expect(parseLogLines(serve).find((line) => line.msg === 'stopping')?.signal).toBe('SIGTERM');
 }
 

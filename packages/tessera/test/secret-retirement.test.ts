@@ -28,9 +28,9 @@ describeEachDatabase('secret rotation history and retirement', (target) => {
     return rememberSecret(issued.secret as string);
   }
 
-  async function addRotatedSecret(name: string, rotator: 'ok' | 'fail' = 'ok'): Promise<void> {
-    await call('POST', '/v1/secrets', { name, environment: 'production', value: provider.initialKey });
-    await call('PUT', `/v1/secrets/production/${name}/rotator`, {
+  async function addRotatedSecret(name: string, rotator: 'ok' | 'fail' = 'ok', environment = 'production'): Promise<void> {
+    await call('POST', '/v1/secrets', { name, environment, value: provider.initialKey });
+    await call('PUT', `/v1/secrets/${environment}/${name}/rotator`, {
       kind: 'exec',
       command: scripts.rotator(rotator),
       timeoutSeconds: 10,
@@ -217,6 +217,27 @@ describeEachDatabase('secret rotation history and retirement', (target) => {
     expect(history.status.nextRotationDueAt).toBe(new Date(Date.parse(valueCreatedAt) + 30 * day).toISOString());
   });
 
+  test('extensions stop at the maximum lifetime', async () => {
+    await call('POST', '/v1/policies', {
+      name: 'staging-lifetime',
+      secretGroups: { environments: ['staging'], tags: [] },
+      rules: { maxLifetimeSeconds: '36h' },
+    });
+    await addRotatedSecret('STAGING_KEY', 'ok', 'staging');
+    const rotation = await call('POST', '/v1/secrets/staging/STAGING_KEY/rotate');
+    await call('POST', '/v1/secrets/staging/STAGING_KEY/reveal', { version: 1 }, readers.second);
+
+    const extended = await call('POST', '/v1/secrets/staging/STAGING_KEY/retirement/extend-grace', { extendBySeconds: 6 * 3600 });
+    expect(Date.parse(extended.graceEndsAt) - Date.parse(rotation.graceEndsAt)).toBe(6 * hour);
+
+    const response = await server.request('POST', '/v1/secrets/staging/STAGING_KEY/retirement/extend-grace', { body: { extendBySeconds: 12 * 3600 } });
+    expect(response.status).toBe(422);
+    expect(response.body.error.field).toBe('extendBySeconds');
+    expect(response.body.error.message).toContain("the policy's maximum lifetime");
+    const history = await call('GET', '/v1/secrets/staging/STAGING_KEY/rotations');
+    expect(history.items[0].graceEndsAt).toBe(extended.graceEndsAt);
+  });
+
   test('scopes guard history and retirement', async () => {
     const cases: [string, string, unknown, string, number][] = [
       ['GET', '/v1/secrets/production/PAYMENTS_KEY/rotations', undefined, readers.outsider, 403],
@@ -258,7 +279,7 @@ describeEachDatabase('secret rotation history and retirement', (target) => {
     const extended = await runCli(['secret', 'retirement', 'PAYMENTS_KEY', '--env', 'production', '--extend-grace', '2h', '--json'], { env });
     expect(extended.code, extended.stderr).toBe(0);
     const audit = await call('GET', '/v1/audit?action=secret.extend_grace');
-    const successes = audit.items.filter((item: any) => item.outcome === 'success');
+    const successes = audit.items.filter((item: any) => item.outcome === 'success' && item.details.name === 'PAYMENTS_KEY');
     expect(successes).toHaveLength(2);
     expect(JSON.parse(extended.stdout).graceEndsAt).toBe(successes[0].details.graceEndsAt);
   });

@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import { defaultPolicy } from '../core/policy.js';
 import { TesseraError, validationError } from '../core/errors.js';
 import { groupSecretReveals, type RevealGroup } from '../store/audit-repository.js';
 import { advanceRotation, findLatestCompletedRotation, findRotator } from '../store/rotation-repository.js';
@@ -7,6 +8,7 @@ import type { Actor } from './actor.js';
 import { auditedChange } from './audit-trail.js';
 import { requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
+import { findSecretPolicy } from './secret-rotation-schedule.js';
 import { requireSecret, secretAudit } from './secrets.js';
 import { isoOrNull } from './views.js';
 
@@ -165,8 +167,17 @@ export async function extendSecretGrace(
       );
     }
 
-    // TODO: cap the grace end as a token's is (the rotation plus the policy's maximum lifetime); now repeated extensions have no overall limit.
+    // Repeated extensions stop at the rotation plus the policy's maximum lifetime, as a token's do.
     const graceEndsAt = rotation.grace_ends_at + input.extendBySeconds * 1000;
+    const policy = await findSecretPolicy(transaction, { environment: secret.environment, tags: JSON.parse(secret.tags) as string[] });
+    const latest = rotation.updated_at + (policy?.rules.maxLifetimeSeconds ?? defaultPolicy.maxLifetimeSeconds) * 1000;
+    if (graceEndsAt > latest) {
+      throw new TesseraError(
+        'POLICY_VIOLATION',
+        `extendBySeconds: the grace period cannot end after ${new Date(latest).toISOString()}, the policy's maximum lifetime after the rotation`,
+        { field: 'extendBySeconds' },
+      );
+    }
     await advanceRotation(transaction, rotation.id, 'current', { grace_ends_at: graceEndsAt });
     const audit = secretAudit('secret.extend_grace', secret, {
       rotationId: rotation.id,

@@ -95,13 +95,18 @@ export interface RotationDue {
   rotationWindow: PolicyRules['rotationWindow'];
 }
 
+/** Returns the policy that applies to a secret, from its environment and tags, or undefined when none does. */
+export async function findSecretPolicy(executor: Executor, secret: { environment: string; tags: string[] }): Promise<GroupPolicy | undefined> {
+  return policyForSecret(await loadGroupPolicies(executor), secret);
+}
+
 /** Returns when the policy for the secret's group makes its current value due, or null when no policy sets a rotate-after age. */
 export async function findRotationDue(
   executor: Executor,
   secret: { environment: string; tags: string[] },
   valueCreatedAt: number,
 ): Promise<RotationDue | null> {
-  const policy = policyForSecret(await loadGroupPolicies(executor), secret);
+  const policy = await findSecretPolicy(executor, secret);
   const rotateAfterSeconds = policy?.rules.rotateAfterSeconds;
   if (!policy || !rotateAfterSeconds) return null;
   return {
