@@ -2,13 +2,13 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { rememberSecret } from './support/artifacts.js';
 import { runCli } from './support/cli.js';
 import { FakeClock } from './support/fake-clock.js';
+import { documentedOrder, foldAscii } from './support/list-order.js';
 import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
 
 const day = 86_400;
 const pageLimit = 5;
 
 type SortField = 'name' | 'owner' | 'createdAt' | 'expiresAt' | 'lastUsedAt';
-type Order = 'asc' | 'desc';
 
 interface ListedToken {
   id: string;
@@ -40,17 +40,12 @@ const planned: { name: string; owner: string | null; expiresInDays: number | nul
   { name: 'Mu', owner: 'qa', expiresInDays: 1, used: null },
 ];
 
-/** Folds ASCII letters only, as the API documents for name and owner. */
-function fold(text: string): string {
-  return text.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
-}
-
 function sortValue(token: ListedToken, field: SortField): string | number | null {
   switch (field) {
     case 'name':
-      return fold(token.name);
+      return foldAscii(token.name);
     case 'owner':
-      return token.owner === null ? null : fold(token.owner);
+      return token.owner === null ? null : foldAscii(token.owner);
     default: {
       const time = token[field];
       return time === null ? null : Date.parse(time);
@@ -58,23 +53,8 @@ function sortValue(token: ListedToken, field: SortField): string | number | null
   }
 }
 
-/** Sorts ids in the documented order: by the field, NULLs last in both directions, ties by id in the same direction. */
-function expectedOrder(tokens: readonly ListedToken[], field: SortField, order: Order): string[] {
-  const sign = order === 'asc' ? 1 : -1;
-  const compare = (left: string | number, right: string | number) => {
-    if (left < right) return -1;
-    return left > right ? 1 : 0;
-  };
-  return [...tokens]
-    .sort((a, b) => {
-      const valueA = sortValue(a, field);
-      const valueB = sortValue(b, field);
-      if (valueA === null && valueB !== null) return 1;
-      if (valueA !== null && valueB === null) return -1;
-      const byValue = valueA === null || valueB === null ? 0 : compare(valueA, valueB);
-      return byValue !== 0 ? sign * byValue : sign * compare(a.id, b.id);
-    })
-    .map((token) => token.id);
+function expectedOrder(tokens: readonly ListedToken[], field: SortField, order: 'asc' | 'desc'): string[] {
+  return documentedOrder(tokens, (item) => sortValue(item, field), order);
 }
 
 describeEachDatabase('token list sorting and text search', (target) => {
@@ -172,12 +152,12 @@ describeEachDatabase('token list sorting and text search', (target) => {
     const { ids } = await readSorted('sort=name');
     const names = namesOf(ids);
     const alphas = all
-      .filter((token) => fold(token.name) === 'alpha')
+      .filter((token) => foldAscii(token.name) === 'alpha')
       .map((token) => token.id)
       .sort();
 
     // Byte order after folding: '%' < 'x' and '_' < 'l'.
-    expect(names.map(fold)).toEqual(['50%_off', '50x off', 'a_b', 'alpha', 'alpha', 'beta', 'delta', 'eta', 'gamma', 'kappa', 'mu', 'theta', 'zeta']);
+    expect(names.map(foldAscii)).toEqual(['50%_off', '50x off', 'a_b', 'alpha', 'alpha', 'beta', 'delta', 'eta', 'gamma', 'kappa', 'mu', 'theta', 'zeta']);
     expect(ids.slice(3, 5)).toEqual(alphas);
   });
 
@@ -273,7 +253,7 @@ describeEachDatabase('token list sorting and text search', (target) => {
     const names = async (q: string) => namesOf((await readSorted(`sort=name&q=${encodeURIComponent(q)}`)).ids);
 
     expect(await names('SPRING')).toEqual(['50%_off']);
-    expect((await names('OPS')).length).toBe(all.filter((token) => token.owner !== null && fold(token.owner) === 'ops').length);
+    expect((await names('OPS')).length).toBe(all.filter((token) => token.owner !== null && foldAscii(token.owner) === 'ops').length);
   });
 
   test('q and the older search agree', async () => {
@@ -310,7 +290,7 @@ describeEachDatabase('token list sorting and text search', (target) => {
     expect(local.code, local.stderr).toBe(0);
     expect(JSON.parse(local.stdout).map((token: ListedToken) => token.name)).toEqual(expected);
     expect(searched.code, searched.stderr).toBe(0);
-    expect(JSON.parse(searched.stdout).map((token: ListedToken) => fold(token.name))).toEqual(['alpha', 'alpha']);
+    expect(JSON.parse(searched.stdout).map((token: ListedToken) => foldAscii(token.name))).toEqual(['alpha', 'alpha']);
   });
 
   test('CLI rejects an unknown sort', async () => {
