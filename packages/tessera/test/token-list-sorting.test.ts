@@ -267,6 +267,32 @@ describeEachDatabase('token list sorting and text search', (target) => {
     expect(conflicting.body.error.field).toBe('q');
   });
 
+  test('cursor carries the longest names', async () => {
+    const keyspace = await server.request('POST', '/v1/keyspaces', { body: { name: 'long-names', prefix: 'long' } });
+    expect(keyspace.status).toBe(201);
+    // 200 characters each: outside the BMP (400 UTF-16 code units), and with quotes that JSON escapes.
+    const names = ['\u{1F600}'.repeat(200), '"'.repeat(200), `${'é'.repeat(199)}"`];
+    for (const name of names) {
+      const created = await server.request('POST', '/v1/tokens', { body: { keyspace: 'long-names', name } });
+      expect(created.status).toBe(201);
+      rememberSecret(created.body.secret);
+    }
+
+    const listed: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const cursorParameter: string = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`;
+      const response = await server.request('GET', `/v1/tokens?keyspace=long-names&sort=name&limit=1${cursorParameter}`);
+      expect(response.status).toBe(200);
+      listed.push(...response.body.items.map((token: ListedToken) => token.name));
+      cursor = response.body.nextCursor;
+      expect(listed.length).toBeLessThanOrEqual(names.length + 1);
+    } while (cursor !== null);
+
+    // Byte order: '"' (0x22) before 'é' (0xC3 0xA9) before U+1F600 (0xF0 ...).
+    expect(listed).toEqual([names[1], names[2], names[0]]);
+  });
+
   test('CLI sorts remotely and locally', async () => {
     const expected = namesOf(expectedOrder(all, 'expiresAt', 'desc'));
     const remote = await runCli(

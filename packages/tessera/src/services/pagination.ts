@@ -39,8 +39,22 @@ export interface SortField {
   kind: 'text' | 'time';
 }
 
-// Holds a token name of 200 characters even where each needs an escape or several UTF-8 bytes.
+// Long enough for the cursor of a 200-character name, even where each character takes a JSON escape or four UTF-8 bytes.
 export const sortedCursorMaxLength = 2000;
+
+// Names and owners are at most 200 characters, which JavaScript counts as up to 400 UTF-16 code units.
+const maxSortTextUnits = 400;
+
+// A string with U+0000 matches no row, and PostgreSQL rejects it in a text comparison.
+function isCursorText(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length <= maxLength && !value.includes('\u0000');
+}
+
+function isSortValue(value: unknown, kind: SortField['kind']): boolean {
+  if (value === null) return true;
+  if (kind === 'time') return Number.isSafeInteger(value);
+  return isCursorText(value, maxSortTextUnits);
+}
 
 const invalidCursor = 'not a cursor from a previous page; pass nextCursor unchanged or omit it';
 
@@ -74,11 +88,7 @@ export function decodeSortedCursor(cursor: string | undefined, sort: SortField, 
       `belongs to a list sorted by ${cursorSort} (${cursorOrder}), not by ${sort.name} (${order}); pass the sort and order of the page it came from, or omit the cursor`,
     );
   }
-  // A string with U+0000 matches no row, and PostgreSQL rejects it in a text comparison.
-  const isKey = (text: unknown): text is string => typeof text === 'string' && text.length > 0 && text.length <= 200 && !text.includes('\u0000');
-  const validValue =
-    value === null || (sort.kind === 'time' ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 200 && !value.includes('\u0000'));
-  if (!isKey(id) || !validValue) throw validationError('cursor', invalidCursor);
+  if (!isCursorText(id, 200) || id === '' || !isSortValue(value, sort.kind)) throw validationError('cursor', invalidCursor);
   return { value: value as string | number | null, id };
 }
 
