@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { rememberSecret } from './support/artifacts.js';
+import { runCli } from './support/cli.js';
 import { FakeClock } from './support/fake-clock.js';
 import { documentedOrder, foldAscii } from './support/list-order.js';
 import { describeEachDatabase, startTestServer, type TestServer } from './support/fixtures.js';
@@ -138,6 +139,17 @@ describeEachDatabase('secret list filters and sorting', (target) => {
     const { names } = await readNames('provider=github&q=git&sort=expiresAt&order=desc');
 
     expect(names).toEqual(['github_app', 'GITHUB_TOKEN']);
+  });
+
+  test('CLI filters and sorts secrets', async () => {
+    const args = ['--url', server.url, '--json', 'secret', 'list', '--env', 'production', '--provider', 'github', '--sort', 'expiresAt', '--order', 'desc'];
+    const listed = await runCli(args, { env: { TESSERA_TOKEN: server.adminToken } });
+    const searched = await runCli(['--url', server.url, '--json', 'secret', 'list', '--search', 'team_ops'], { env: { TESSERA_TOKEN: server.adminToken } });
+
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout).map((secret: ListedSecret) => secret.name)).toEqual(['github_app', 'GITHUB_TOKEN']);
+    expect(searched.code, searched.stderr).toBe(0);
+    expect(JSON.parse(searched.stdout).map((secret: ListedSecret) => secret.name)).toEqual(['A_B']);
   });
 
   test('invalid list parameters are rejected', async () => {
