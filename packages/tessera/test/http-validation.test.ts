@@ -762,7 +762,7 @@ const queryRequests: InvalidRequest[] = [
   {
     name: 'over-long cursor',
     method: 'GET',
-    path: `/v1/tokens?cursor=${'A'.repeat(301)}`,
+    path: `/v1/tokens?cursor=${'A'.repeat(2001)}`,
     status: 400,
     code: 'VALIDATION_FAILED',
     field: 'querystring.cursor',

@@ -2,8 +2,7 @@ import type { ApiClient } from './client.js';
 import type { Secret } from './types.js';
 
 const pageLimit = 500;
-// Secrets are far fewer than tokens, so pages load them all, up to this many.
-// TODO: filter by provider and search text in GET /v1/secrets, so the list need not load every secret.
+// The overview counts secrets by health, so it loads them all, up to this many; secrets are far fewer than tokens.
 export const maxSecretsLoaded = 10_000;
 
 /** Loads every secret matching the API's own filters, following the cursor, and reports whether more remain past the cap. */

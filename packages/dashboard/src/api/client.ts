@@ -64,8 +64,11 @@ export interface ApiClient {
     keyspace?: string;
     owner?: string;
     state?: string;
-    search?: string;
+    /** Text found, ignoring case, in the name, owner, description, hint or id. */
+    q?: string;
     expiringWithinDays?: number;
+    sort?: TokenSortField;
+    order?: 'asc' | 'desc';
     limit?: number;
     cursor?: string;
   }): Promise<Page<Token>>;
@@ -84,7 +87,17 @@ export interface ApiClient {
     cursor?: string;
   }): Promise<Page<AuditEntry>>;
   verifyAudit(): Promise<AuditVerification>;
-  listSecrets(query: { environment?: string; owner?: string; limit?: number; cursor?: string }): Promise<Page<Secret>>;
+  listSecrets(query: {
+    environment?: string;
+    owner?: string;
+    provider?: string;
+    /** Text found, ignoring case, in the name, owner, provider, description or a tag. */
+    q?: string;
+    sort?: SecretSortField;
+    order?: 'asc' | 'desc';
+    limit?: number;
+    cursor?: string;
+  }): Promise<Page<Secret>>;
   getSecret(environment: string, name: string): Promise<SecretDetails>;
   createSecret(body: SecretInput & { name: string; environment: string; value: string }): Promise<StoredSecret>;
   updateSecret(environment: string, name: string, body: SecretInput & { value?: string }): Promise<StoredSecret>;
@@ -106,6 +119,12 @@ export interface ApiClient {
   /** `members` null leaves the list out, so only items without an owner count as orphaned. */
   runReview(members: readonly string[] | null): Promise<ReviewReport>;
 }
+
+/** The fields GET /v1/tokens sorts by; without one it lists newest first. */
+export type TokenSortField = 'name' | 'owner' | 'createdAt' | 'expiresAt' | 'lastUsedAt';
+
+/** The fields GET /v1/secrets sorts by; without one it lists oldest first. */
+export type SecretSortField = 'name' | 'expiresAt' | 'updatedAt';
 
 /** The metadata fields of a secret that create and update accept; null clears a field. */
 export interface SecretInput {

@@ -1,20 +1,26 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
-import { loadSecrets, maxSecretsLoaded } from '../api/all-secrets.js';
-import type { Secret, StoredSecret } from '../api/types.js';
+import type { SecretSortField } from '../api/client.js';
+import { loadPages } from '../api/load-pages.js';
+import type { StoredSecret } from '../api/types.js';
 import { PageHeader } from '../components/page-header.js';
 import { ApiErrorNotice } from '../components/api-error-notice.js';
 import { CreateSecretDialog, DuplicateWarning } from '../components/secret-dialogs.js';
+import { SortableHeader, type ListSort } from '../components/sortable-header.js';
 import { describeExpiry, formatTime } from '../format.js';
 import { isStale, staleAfterDays } from '../secret-health.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
-/** Returns whether the search text occurs, ignoring case, in the secret's name, owner, provider, description or tags. */
-function matchesSearch(secret: Secret, search: string): boolean {
-  const needle = search.toLowerCase();
-  const fields = [secret.name, secret.owner ?? '', secret.provider ?? '', secret.description ?? '', ...secret.tags];
-  return fields.some((field) => field.toLowerCase().includes(needle));
+// The page size of list requests; the API filters, sorts and pages, so the list shows any number of secrets.
+const pageLimit = 500;
+// Typing in the search field waits this long for a pause before it sends a request.
+const searchDelayMs = 300;
+
+/** Adds the values not yet in `known`, sorted, so a filter's choices keep what earlier pages showed. */
+function mergeChoices(known: string[], values: readonly string[]): string[] {
+  const merged = [...new Set([...known, ...values])].sort();
+  return merged.length === known.length ? known : merged;
 }
 
 /** Lists secrets without their values, with filters, and adds new ones. */
@@ -24,17 +30,55 @@ export function SecretsPage() {
   const [owner, setOwner] = useState('');
   const [provider, setProvider] = useState('');
   const [search, setSearch] = useState('');
+  const [appliedSearch, setAppliedSearch] = useState('');
+  const [sort, setSort] = useState<ListSort<SecretSortField>>({ field: null, order: 'asc' });
+  const [pages, setPages] = useState(1);
+  const [environments, setEnvironments] = useState<string[]>([]);
+  const [providers, setProviders] = useState<string[]>([]);
   const [creating, setCreating] = useState(false);
   const [stored, setStored] = useState<StoredSecret | null>(null);
 
-  // Environment and owner are filtered by the API, which matches them exactly.
-  const secrets = usePolling(() => loadSecrets(api, { environment: environment.trim(), owner: owner.trim() }), [api, environment, owner]);
+  useEffect(() => {
+    const timer = setTimeout(() => setAppliedSearch(search.trim()), searchDelayMs);
+    return () => clearTimeout(timer);
+  }, [search]);
 
-  const all = secrets.data?.items ?? [];
-  const environments = useMemo(() => [...new Set(all.map((secret) => secret.environment))].sort(), [all]);
-  const providers = useMemo(() => [...new Set(all.flatMap((secret) => (secret.provider ? [secret.provider] : [])))].sort(), [all]);
-  const matchingSecrets = all.filter(
-    (secret) => (provider === '' || secret.provider === provider) && (search.trim() === '' || matchesSearch(secret, search.trim())),
+  const secrets = usePolling(
+    () =>
+      loadPages(pages, (cursor) =>
+        api.listSecrets({
+          environment: environment.trim(),
+          owner: owner.trim(),
+          provider,
+          q: appliedSearch,
+          sort: sort.field ?? undefined,
+          order: sort.field === null ? undefined : sort.order,
+          limit: pageLimit,
+          cursor,
+        }),
+      ),
+    [api, environment, owner, provider, appliedSearch, sort, pages],
+  );
+
+  const listed = secrets.data?.items ?? [];
+  // The choices grow with what the pages showed, so a chosen provider stays in its own list.
+  useEffect(() => {
+    setEnvironments((known) =>
+      mergeChoices(
+        known,
+        listed.map((secret) => secret.environment),
+      ),
+    );
+    setProviders((known) =>
+      mergeChoices(
+        known,
+        listed.flatMap((secret) => (secret.provider ? [secret.provider] : [])),
+      ),
+    );
+  }, [listed]);
+
+  const sortHeader = (label: string, field: SecretSortField, firstOrder: 'asc' | 'desc') => (
+    <SortableHeader label={label} field={field} firstOrder={firstOrder} sort={sort} onSort={setSort} />
   );
 
   function created(result: StoredSecret) {
@@ -96,25 +140,24 @@ export function SecretsPage() {
       {secrets.data && (
         <>
           <p className="muted" role="status">
-            {secrets.data.more
-              ? `The first ${maxSecretsLoaded} secrets were searched; narrow by environment or owner to see the rest.`
-              : `${matchingSecrets.length} matching secrets.`}
+            {secrets.data.more ? `The first ${listed.length} matching secrets; load more to see the rest.` : `${listed.length} matching secrets.`}
           </p>
           <div className="table-wrap">
             <table data-testid="secret-table">
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
+                  {sortHeader('Name', 'name', 'asc')}
                   <th scope="col">Environment</th>
                   <th scope="col">Provider</th>
                   <th scope="col">Owner</th>
                   <th scope="col">Version</th>
-                  <th scope="col">Expires</th>
+                  {sortHeader('Expires', 'expiresAt', 'asc')}
+                  {sortHeader('Updated', 'updatedAt', 'desc')}
                   <th scope="col">Last read</th>
                 </tr>
               </thead>
               <tbody>
-                {matchingSecrets.map((secret) => (
+                {listed.map((secret) => (
                   <tr key={secret.id}>
                     <td>
                       <Link to={`/secrets/${secret.environment}/${secret.name}`}>{secret.name}</Link>
@@ -124,6 +167,7 @@ export function SecretsPage() {
                     <td>{secret.owner ?? <em>none</em>}</td>
                     <td>{secret.version}</td>
                     <td title={formatTime(secret.expiresAt)}>{secret.expiresAt ? describeExpiry(secret.expiresAt) : 'unknown'}</td>
+                    <td>{formatTime(secret.updatedAt)}</td>
                     <td>
                       {formatTime(secret.lastReadAt)}
                       {isStale(secret) && (
@@ -138,6 +182,11 @@ export function SecretsPage() {
               </tbody>
             </table>
           </div>
+          {secrets.data.more && (
+            <button type="button" onClick={() => setPages(pages + 1)}>
+              Load {pageLimit} more
+            </button>
+          )}
         </>
       )}
     </section>

@@ -1,8 +1,11 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link } from 'react-router';
+import type { TokenSortField } from '../api/client.js';
+import { loadPages } from '../api/load-pages.js';
 import { hasScope } from '../api/permissions.js';
-import { tokenStates, type IssuedToken, type Token } from '../api/types.js';
+import { tokenStates, type IssuedToken } from '../api/types.js';
 import { PageHeader } from '../components/page-header.js';
+import { SortableHeader, type ListSort } from '../components/sortable-header.js';
 import { ApiErrorNotice } from '../components/api-error-notice.js';
 import { CreateTokenDialog } from '../components/create-token-dialog.js';
 import { SecretOnce } from '../components/secret-once.js';
@@ -11,20 +14,10 @@ import { describeExpiry, formatTime } from '../format.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
 
-type SortKey = 'created' | 'name' | 'expires' | 'lastUsed';
-
-// The API filters and pages newest first. Sorting applies only to the tokens loaded so far.
-// TODO: sort in GET /v1/tokens, so a sorted view covers more than the loaded pages.
+// The page size of list requests; the API filters, sorts and pages, so the list shows any number of tokens.
 const pageLimit = 500;
 // Typing in the search field waits this long for a pause before it sends a request.
 const searchDelayMs = 300;
-
-const sorters: Record<SortKey, (a: Token, b: Token) => number> = {
-  created: (a, b) => b.createdAt.localeCompare(a.createdAt),
-  name: (a, b) => a.name.localeCompare(b.name),
-  expires: (a, b) => (a.expiresAt ?? '9999').localeCompare(b.expiresAt ?? '9999'),
-  lastUsed: (a, b) => (b.lastUsedAt ?? '').localeCompare(a.lastUsedAt ?? ''),
-};
 
 export function TokensPage() {
   const { api, caller } = useSession();
@@ -34,7 +27,7 @@ export function TokensPage() {
   const [search, setSearch] = useState('');
   const [appliedSearch, setAppliedSearch] = useState('');
   const [expiringWithinDays, setExpiringWithinDays] = useState('');
-  const [sortKey, setSortKey] = useState<SortKey>('created');
+  const [sort, setSort] = useState<ListSort<TokenSortField>>({ field: null, order: 'desc' });
   const [pages, setPages] = useState(1);
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
@@ -45,30 +38,29 @@ export function TokensPage() {
   }, [search]);
 
   const keyspaces = usePolling(() => (hasScope(caller, 'keyspaces:read') ? api.listKeyspaces() : Promise.resolve(null)), [api, caller]);
-  const tokens = usePolling(async () => {
-    const items: Token[] = [];
-    let cursor: string | undefined;
-    let more = false;
-    for (let page = 0; page < pages; page += 1) {
-      const result = await api.listTokens({
-        keyspace,
-        owner: owner.trim(),
-        // "Expiring within" means upcoming expiries, so without a chosen state it requests active tokens only.
-        state: state === '' && expiringWithinDays !== '' ? 'active' : state,
-        search: appliedSearch,
-        expiringWithinDays: expiringWithinDays === '' ? undefined : Number(expiringWithinDays),
-        limit: pageLimit,
-        cursor,
-      });
-      items.push(...result.items);
-      more = result.nextCursor !== null;
-      if (!more) break;
-      cursor = result.nextCursor ?? undefined;
-    }
-    return { items, more };
-  }, [api, keyspace, owner, state, appliedSearch, expiringWithinDays, pages]);
+  const tokens = usePolling(
+    () =>
+      loadPages(pages, (cursor) =>
+        api.listTokens({
+          keyspace,
+          owner: owner.trim(),
+          // "Expiring within" means upcoming expiries, so without a chosen state it requests active tokens only.
+          state: state === '' && expiringWithinDays !== '' ? 'active' : state,
+          q: appliedSearch,
+          expiringWithinDays: expiringWithinDays === '' ? undefined : Number(expiringWithinDays),
+          sort: sort.field ?? undefined,
+          order: sort.field === null ? undefined : sort.order,
+          limit: pageLimit,
+          cursor,
+        }),
+      ),
+    [api, keyspace, owner, state, appliedSearch, expiringWithinDays, sort, pages],
+  );
 
-  const sortedTokens = useMemo(() => [...(tokens.data?.items ?? [])].sort(sorters[sortKey]), [tokens.data, sortKey]);
+  const listed = tokens.data?.items ?? [];
+  const sortHeader = (label: string, field: TokenSortField, firstOrder: 'asc' | 'desc') => (
+    <SortableHeader label={label} field={field} firstOrder={firstOrder} sort={sort} onSort={setSort} />
+  );
 
   function created(result: IssuedToken) {
     setCreating(false);
@@ -92,7 +84,7 @@ export function TokensPage() {
       <form className="filters" role="search" aria-label="Filter tokens" onSubmit={(event) => event.preventDefault()}>
         <label>
           Search
-          <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="name, owner, hint or id" />
+          <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} placeholder="name, owner, description, hint or id" />
         </label>
         <label>
           Keyspace
@@ -130,15 +122,6 @@ export function TokensPage() {
             <option value="90">90 days</option>
           </select>
         </label>
-        <label>
-          Sort by
-          <select value={sortKey} onChange={(event) => setSortKey(event.target.value as SortKey)}>
-            <option value="created">newest</option>
-            <option value="name">name</option>
-            <option value="expires">expiry, soonest first</option>
-            <option value="lastUsed">last used</option>
-          </select>
-        </label>
       </form>
 
       {tokens.error && <ApiErrorNotice error={tokens.error} action="Loading tokens" />}
@@ -146,23 +129,24 @@ export function TokensPage() {
       {tokens.data && (
         <>
           <p className="muted" role="status">
-            {tokens.data.more ? `The first ${sortedTokens.length} matching tokens; load more to see the rest.` : `${sortedTokens.length} matching tokens.`}
+            {tokens.data.more ? `The first ${listed.length} matching tokens; load more to see the rest.` : `${listed.length} matching tokens.`}
           </p>
           <div className="table-wrap">
             <table data-testid="token-table">
               <thead>
                 <tr>
-                  <th scope="col">Name</th>
+                  {sortHeader('Name', 'name', 'asc')}
                   <th scope="col">State</th>
                   <th scope="col">Keyspace</th>
-                  <th scope="col">Owner</th>
+                  {sortHeader('Owner', 'owner', 'asc')}
                   <th scope="col">Hint</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">Last used</th>
+                  {sortHeader('Expires', 'expiresAt', 'asc')}
+                  {sortHeader('Last used', 'lastUsedAt', 'desc')}
+                  {sortHeader('Created', 'createdAt', 'desc')}
                 </tr>
               </thead>
               <tbody>
-                {sortedTokens.map((token) => (
+                {listed.map((token) => (
                   <tr key={token.id} data-token-id={token.id}>
                     <td>
                       <Link to={`/tokens/${token.id}`}>{token.name}</Link>
@@ -177,6 +161,7 @@ export function TokensPage() {
                     </td>
                     <td title={formatTime(token.expiresAt)}>{describeExpiry(token.expiresAt)}</td>
                     <td>{formatTime(token.lastUsedAt)}</td>
+                    <td>{formatTime(token.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>

@@ -5,7 +5,7 @@ import { prefixPattern } from '../core/token-format.js';
 import { tokenStates } from '../core/token-state.js';
 import { verifyCodes } from '../core/verification.js';
 import { keyspaceNamePattern } from '../services/keyspaces.js';
-import { maxPageSize } from '../services/pagination.js';
+import { maxPageSize, sortedCursorMaxLength, type SortField } from '../services/pagination.js';
 
 // JSON schemas of the API: they validate requests (unknown fields and wrong types are rejected,
 // never coerced or dropped), shape responses, and feed /openapi.json.
@@ -210,6 +210,20 @@ export const pageQuerySchema = {
   limit: { type: 'integer', minimum: 1, maximum: maxPageSize },
   cursor: { type: 'string', maxLength: 300, pattern: noNulPattern },
 } as const;
+
+/** Paging and sorting parameters of a list that sorts by the given fields. */
+export function sortedPageQuerySchema(fields: readonly SortField[]) {
+  return {
+    limit: pageQuerySchema.limit,
+    cursor: { type: 'string', maxLength: sortedCursorMaxLength, pattern: noNulPattern },
+    sort: {
+      type: 'string',
+      enum: fields.map((field) => field.name),
+      description: 'the field to sort by, ties broken by id; rows without a value come last in either order',
+    },
+    order: { type: 'string', enum: ['asc', 'desc'], description: 'asc by default when sort is given; without sort it orders by id' },
+  } as const;
+}
 
 export const idParamsSchema = {
   type: 'object',

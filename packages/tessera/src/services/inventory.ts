@@ -11,7 +11,8 @@ const inventoryPageSize = 1000;
 export async function* tokensInService(db: Executor, now: number): AsyncGenerator<TokenWithKeyspace> {
   let before: string | undefined;
   for (;;) {
-    const page = await listTokens(db, { now, before, limit: inventoryPageSize });
+    const sort = { column: 'id', order: 'desc', after: before === undefined ? undefined : { value: null, id: before }, dialect: 'sqlite' } as const;
+    const page = await listTokens(db, { now, sort, limit: inventoryPageSize });
     for (const row of page) if (row.state !== 'revoked' && row.successor_id === null) yield row;
     if (page.length < inventoryPageSize) return;
     before = page.at(-1)!.id;
@@ -22,7 +23,8 @@ export async function* tokensInService(db: Executor, now: number): AsyncGenerato
 export async function* allSecrets(db: Executor, environment?: string): AsyncGenerator<SecretRow> {
   let after: string | undefined;
   for (;;) {
-    const page = await listSecrets(db, { environment, after, limit: inventoryPageSize });
+    const sort = { column: 'id', order: 'asc', after: after === undefined ? undefined : { value: null, id: after }, dialect: 'sqlite' } as const;
+    const page = await listSecrets(db, { environment, sort, limit: inventoryPageSize });
     yield* page;
     if (page.length < inventoryPageSize) return;
     after = page.at(-1)!.id;

@@ -13,14 +13,16 @@ import {
   listSecrets as listSecretRows,
   updateSecret as updateSecretRow,
   type SecretChanges,
+  type SecretSortColumn,
 } from '../store/secret-repository.js';
+import { foldText } from '../store/keyset.js';
 import type { Executor } from '../store/schema.js';
 import type { Actor } from './actor.js';
 import { auditedChange, type AuditRecord } from './audit-trail.js';
 import { requirePermission } from './authorization.js';
 import type { ServiceContext } from './context.js';
 import { eventAbout, type EventRecord } from './events.js';
-import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { chooseSort, decodeSortedCursor, idSortField, nextSortedCursor, pageSize, type SortField } from './pagination.js';
 import { sealSecretValue } from './secret-values.js';
 import { toSecret, type Secret, type SecretDetails } from './secret-views.js';
 import type { Page } from './views.js';
@@ -269,14 +271,36 @@ export async function getSecret(context: ServiceContext, actor: Actor, environme
 export interface SecretListInput {
   environment?: string | undefined;
   owner?: string | undefined;
+  provider?: string | undefined;
+  /** Text found, ignoring case, in the name, owner, provider, description or a tag. */
+  q?: string | undefined;
+  /** One of `secretSortFields`; without it the list is in id order, oldest first. */
+  sort?: string | undefined;
+  order?: string | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
 }
 
+/** The fields GET /v1/secrets sorts by, with the column behind each. */
+const secretSortColumns = { name: 'name', expiresAt: 'expires_at', updatedAt: 'updated_at' } as const satisfies Record<string, SecretSortColumn>;
+
+export const secretSortFields: readonly SortField[] = Object.keys(secretSortColumns).map((name) => ({ name, kind: name === 'name' ? 'text' : 'time' }));
+
 export async function listSecrets(context: ServiceContext, actor: Actor, query: SecretListInput): Promise<Page<Secret>> {
   await requirePermission(context, actor, { scope: 'secrets:read', action: 'secret.list' });
   const limit = pageSize(query.limit);
-  const rows = await listSecretRows(context.db, { environment: query.environment, owner: query.owner, after: decodeCursor(query.cursor), limit });
-  const last = rows.at(-1);
-  return { items: rows.map(toSecret), nextCursor: rows.length === limit && last ? encodeCursor(last.id) : null };
+  const sort = chooseSort(secretSortFields, query.sort, query.order, 'asc');
+  const after = decodeSortedCursor(query.cursor, sort.field, sort.order);
+
+  const column: SecretSortColumn = sort.field === idSortField ? 'id' : secretSortColumns[sort.field.name as keyof typeof secretSortColumns];
+  const rows = await listSecretRows(context.db, {
+    environment: query.environment,
+    owner: query.owner,
+    provider: query.provider,
+    search: query.q,
+    sort: { column, order: sort.order, after, dialect: context.dialect },
+    limit,
+  });
+  const valueOf = (row: SecretRow) => (column === 'name' ? foldText(row.name) : row[column]);
+  return { items: rows.map(toSecret), nextCursor: nextSortedCursor(rows, limit, sort, valueOf) };
 }

@@ -10,7 +10,15 @@ import { effectiveState, type TokenState } from '../core/token-state.js';
 import { findKeyspaceByName } from '../store/keyspace-repository.js';
 import type { Transaction } from 'kysely';
 import type { KeyspaceRow, Schema, TokenRow } from '../store/schema.js';
-import { findTokenById, insertToken, listTokens as listTokenRows, updateToken, type TokenWithKeyspace } from '../store/token-repository.js';
+import { foldText } from '../store/keyset.js';
+import {
+  findTokenById,
+  insertToken,
+  listTokens as listTokenRows,
+  updateToken,
+  type TokenSortColumn,
+  type TokenWithKeyspace,
+} from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
 import { eventAbout } from './events.js';
@@ -18,7 +26,7 @@ import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './auth
 import type { ServiceContext } from './context.js';
 import { validateScopes } from './keyspaces.js';
 import { effectivePolicyOf } from './policies.js';
-import { decodeCursor, encodeCursor, pageSize } from './pagination.js';
+import { chooseSort, decodeSortedCursor, idSortField, nextSortedCursor, pageSize, type SortField } from './pagination.js';
 import { adminKeyspaceName, isoOrNull, toToken, type Page, type Token } from './views.js';
 
 export interface IssueTokenInput extends ExpiryRequest {
@@ -201,12 +209,45 @@ export interface TokenListInput {
   keyspace?: string | undefined;
   owner?: string | undefined;
   state?: TokenState | undefined;
-  /** Text found, ignoring case, in the name, owner, hint or id. */
+  /** Text found, ignoring case, in the name, owner, description, hint or id. */
+  q?: string | undefined;
+  /** The older name of `q`. */
   search?: string | undefined;
   /** Only tokens whose expiry falls within this many days from now, or has passed. */
   expiringWithinDays?: number | undefined;
+  /** One of `tokenSortFields`; without it the list is in id order, newest first. */
+  sort?: string | undefined;
+  order?: string | undefined;
   limit?: number | undefined;
   cursor?: string | undefined;
+}
+
+/** The fields GET /v1/tokens sorts by, with the column behind each. */
+const tokenSortColumns = {
+  name: 'name',
+  owner: 'owner',
+  createdAt: 'created_at',
+  expiresAt: 'expires_at',
+  lastUsedAt: 'last_used_at',
+} as const satisfies Record<string, TokenSortColumn>;
+
+export const tokenSortFields: readonly SortField[] = Object.keys(tokenSortColumns).map((name) => ({
+  name,
+  kind: name === 'name' || name === 'owner' ? 'text' : 'time',
+}));
+
+/** Returns the text to search for: `q`, or `search` by its older name. */
+function searchTextOf(input: TokenListInput): string | undefined {
+  if (input.q !== undefined && input.search !== undefined && input.q !== input.search) {
+    throw validationError('q', 'search is the older name of q; pass only one of them');
+  }
+  return input.q ?? input.search;
+}
+
+/** Returns the value a token sorts by under this sort, as a cursor records it. */
+function sortValueOf(row: TokenWithKeyspace, column: TokenSortColumn): string | number | null {
+  if (column === 'name' || column === 'owner') return foldText(row[column]);
+  return row[column];
 }
 
 /** Keyspace ids a token query is limited to, or the one it leaves out, so an actor reads only the tokens it may see. */
@@ -232,22 +273,25 @@ export async function visibleKeyspaceFilter(context: ServiceContext, actor: Acto
 export async function listTokens(context: ServiceContext, actor: Actor, input: TokenListInput): Promise<Page<Token>> {
   await requirePermission(context, actor, { scope: 'tokens:read', keyspace: input.keyspace, action: 'token.list' });
   const limit = pageSize(input.limit);
+  const search = searchTextOf(input);
+  const sort = chooseSort(tokenSortFields, input.sort, input.order, 'desc');
+  const after = decodeSortedCursor(input.cursor, sort.field, sort.order);
   const { keyspaceIds, excludedKeyspaceId } = await visibleKeyspaceFilter(context, actor, input.keyspace);
 
+  const column: TokenSortColumn = sort.field === idSortField ? 'id' : tokenSortColumns[sort.field.name as keyof typeof tokenSortColumns];
   const now = context.clock.now();
   const rows = await listTokenRows(context.db, {
     keyspaceIds,
     excludedKeyspaceId,
     owner: input.owner,
     state: input.state,
-    search: input.search,
+    search,
     expiresBefore: input.expiringWithinDays === undefined ? undefined : now + input.expiringWithinDays * 86_400_000,
     now,
-    before: decodeCursor(input.cursor),
+    sort: { column, order: sort.order, after, dialect: context.dialect },
     limit,
   });
-  const last = rows.at(-1);
-  return { items: rows.map((row) => toToken(row, now)), nextCursor: rows.length === limit && last ? encodeCursor(last.id) : null };
+  return { items: rows.map((row) => toToken(row, now)), nextCursor: nextSortedCursor(rows, limit, sort, (row) => sortValueOf(row, column)) };
 }
 
 export interface UpdateTokenInput {

@@ -1,4 +1,15 @@
-import type { Executor, SecretRow, SecretVersionRow } from './schema.js';
+import { sql, type SqlBool } from 'kysely';
+import {
+  containsPattern,
+  containsText,
+  escapeLikePattern,
+  foldedText,
+  orderByKeyset,
+  type KeysetOrder,
+  type KeysetPosition,
+  type SortOrder,
+} from './keyset.js';
+import type { Dialect, Executor, SecretRow, SecretVersionRow } from './schema.js';
 
 export async function insertSecret(executor: Executor, row: SecretRow): Promise<void> {
   await executor.insertInto('secrets').values(row).execute();
@@ -40,19 +51,67 @@ export async function deleteSecret(executor: Executor, id: string): Promise<void
   await executor.deleteFrom('secrets').where('id', '=', id).execute();
 }
 
+/** The columns a secret list sorts by; `id` is the default, oldest first. */
+export type SecretSortColumn = 'id' | 'name' | 'expires_at' | 'updated_at';
+
+export interface SecretSort {
+  column: SecretSortColumn;
+  order: SortOrder;
+  /** Start after this row; for name its value is the text as `foldText` returns it. */
+  after?: KeysetPosition | undefined;
+  /** Decides how names are folded to ignore case, the same on both stores. */
+  dialect: Dialect;
+}
+
 export interface SecretListQuery {
   environment?: string | undefined;
   owner?: string | undefined;
-  /** Return rows whose id sorts after this one; ids are UUIDv7, so this pages oldest first. */
-  after?: string | undefined;
+  provider?: string | undefined;
+  /** Text found, ignoring case, in the name, owner, provider, description or a tag. */
+  search?: string | undefined;
+  /** Without it, rows come by id ascending; ids are UUIDv7, so that is oldest first. */
+  sort?: SecretSort | undefined;
   limit: number;
 }
 
+function sortKeyOf(sort: SecretSort): KeysetOrder['key'] {
+  switch (sort.column) {
+    case 'id':
+      return null;
+    case 'name':
+      return foldedText(sort.dialect, sql.ref('name'));
+    case 'expires_at':
+    case 'updated_at':
+      return sql.ref(sort.column);
+  }
+}
+
+/**
+ * Returns a condition that is true when the text occurs in one tag. Tags are stored as a JSON
+ * array, so the text is escaped as JSON string content: its quotes then stay escaped, and a match
+ * cannot reach across the quotes that separate two tags.
+ */
+function tagContains(text: string) {
+  const content = JSON.stringify(text.toLowerCase()).slice(1, -1);
+  return containsPattern([sql.ref<string>('tags')], `%${escapeLikePattern(content)}%`);
+}
+
 export async function listSecrets(executor: Executor, query: SecretListQuery): Promise<SecretRow[]> {
-  let select = executor.selectFrom('secrets').selectAll().orderBy('id').limit(query.limit);
+  // The dialect matters only for names, so the default id order may name either.
+  const sort: SecretSort = query.sort ?? { column: 'id', order: 'asc', dialect: 'sqlite' };
+  let select = orderByKeyset(executor.selectFrom('secrets').selectAll(), {
+    key: sortKeyOf(sort),
+    id: sql.ref('id'),
+    order: sort.order,
+    after: sort.after,
+  }).limit(query.limit);
   if (query.environment !== undefined) select = select.where('environment', '=', query.environment);
   if (query.owner !== undefined) select = select.where('owner', '=', query.owner);
-  if (query.after !== undefined) select = select.where('id', '>', query.after);
+  if (query.provider !== undefined) select = select.where('provider', '=', query.provider);
+  if (query.search !== undefined && query.search !== '') {
+    const columns = (['name', 'owner', 'provider', 'description'] as const).map((column) => sql.ref<string | null>(column));
+    select = select.where(sql<SqlBool>`(${containsText(columns, query.search)} or ${tagContains(query.search)})`);
+  }
   return select.execute();
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { Executor, TokenRow } from './schema.js';
+import { containsText, foldedText, orderByKeyset, type KeysetOrder, type KeysetPosition, type SortOrder } from './keyset.js';
+import type { Dialect, Executor, TokenRow } from './schema.js';
 import type { TokenState } from '../core/token-state.js';
 
 export async function insertToken(executor: Executor, row: TokenRow): Promise<void> {
@@ -31,6 +32,18 @@ export async function updateToken(executor: Executor, id: string, changes: Token
   await executor.updateTable('tokens').set(changes).where('id', '=', id).execute();
 }
 
+/** The columns a token list sorts by; `id` is the default, newest first. */
+export type TokenSortColumn = 'id' | 'name' | 'owner' | 'created_at' | 'expires_at' | 'last_used_at';
+
+export interface TokenSort {
+  column: TokenSortColumn;
+  order: SortOrder;
+  /** Start after this row; for name and owner its value is the text as `foldText` returns it. */
+  after?: KeysetPosition | undefined;
+  /** Decides how name and owner are folded to ignore case, the same on both stores. */
+  dialect: Dialect;
+}
+
 export interface TokenListQuery {
   /** Only tokens of these keyspaces; undefined means all. */
   keyspaceIds?: readonly string[] | undefined;
@@ -39,41 +52,48 @@ export interface TokenListQuery {
   owner?: string | undefined;
   /** The state as a reader sees it at `now`: an active token past its expiry is expired. */
   state?: TokenState | undefined;
-  /** Text found, ignoring case, in the name, owner, hint or id. */
+  /** Text found, ignoring case, in the name, owner, description, hint or id. */
   search?: string | undefined;
   /** Only tokens with an expiry at or before this time (ms since the epoch). */
   expiresBefore?: number | undefined;
   now: number;
-  /** Return rows whose id sorts before this one; ids are UUIDv7, so this pages newest first. */
-  before?: string | undefined;
+  /** Without it, rows come by id descending; ids are UUIDv7, so that is newest first. */
+  sort?: TokenSort | undefined;
   limit: number;
 }
 
-/** Escapes LIKE's wildcards, so searched text matches literally. */
-function escapeLikePattern(text: string): string {
-  return text.replace(/[\\%_]/g, (character) => `\\${character}`);
+function sortKeyOf(sort: TokenSort): KeysetOrder['key'] {
+  switch (sort.column) {
+    case 'id':
+      return null;
+    case 'name':
+    case 'owner':
+      return foldedText(sort.dialect, sql.ref(`tokens.${sort.column}`));
+    case 'created_at':
+    case 'expires_at':
+    case 'last_used_at':
+      return sql.ref(`tokens.${sort.column}`);
+  }
 }
 
 export async function listTokens(executor: Executor, query: TokenListQuery): Promise<TokenWithKeyspace[]> {
-  let select = selectTokens(executor).orderBy('tokens.id', 'desc').limit(query.limit);
+  // The dialect matters only for name and owner, so the default id order may name either.
+  const sort: TokenSort = query.sort ?? { column: 'id', order: 'desc', dialect: 'sqlite' };
+  let select = orderByKeyset(selectTokens(executor), { key: sortKeyOf(sort), id: sql.ref('tokens.id'), order: sort.order, after: sort.after }).limit(
+    query.limit,
+  );
   if (query.keyspaceIds) {
     if (query.keyspaceIds.length === 0) return [];
     select = select.where('tokens.keyspace_id', 'in', [...query.keyspaceIds]);
   }
   if (query.excludedKeyspaceId !== undefined) select = select.where('tokens.keyspace_id', '!=', query.excludedKeyspaceId);
   if (query.owner !== undefined) select = select.where('tokens.owner', '=', query.owner);
-  if (query.before !== undefined) select = select.where('tokens.id', '<', query.before);
   if (query.expiresBefore !== undefined) select = select.where('tokens.expires_at', '<=', query.expiresBefore);
   if (query.search !== undefined && query.search !== '') {
-    // lower() on both sides, because LIKE ignores case in SQLite but not in PostgreSQL.
-    const pattern = `%${escapeLikePattern(query.search.toLowerCase())}%`;
-    select = select.where((eb) =>
-      eb.or(
-        (['tokens.name', 'tokens.owner', 'tokens.hint', 'tokens.id'] as const).map(
-          (column) => sql<boolean>`lower(${eb.ref(column)}) like ${pattern} escape '\\'`,
-        ),
-      ),
+    const columns = (['tokens.name', 'tokens.owner', 'tokens.description', 'tokens.hint', 'tokens.id'] as const).map((column) =>
+      sql.ref<string | null>(column),
     );
+    select = select.where(containsText(columns, query.search));
   }
 
   const now = query.now;

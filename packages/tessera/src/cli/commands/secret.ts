@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parseDotenv } from '../../core/dotenv.js';
 import { TesseraError } from '../../core/errors.js';
-import type { SecretReference } from '../../services/secrets.js';
+import { secretSortFields, type SecretReference } from '../../services/secrets.js';
 import type { Secret } from '../../services/secret-views.js';
 import type { WithClient } from '../client.js';
 import { printDetails, printJson, printTable, shortTime } from '../output.js';
@@ -124,12 +124,26 @@ export function registerSecretCommands(program: Command, withClient: WithClient)
     .description('list secrets, without values')
     .option(...environmentOption)
     .option('--owner <owner>', 'only secrets of this owner')
-    .action((options: { env?: string; owner?: string }) =>
+    .option('--provider <provider>', 'only secrets of this provider')
+    .option('--search <text>', 'only secrets with this text, ignoring case, in the name, owner, provider, description or a tag')
+    .addOption(
+      new Option('--sort <field>', 'sort by this field, ties by id; secrets without a value come last').choices(secretSortFields.map((field) => field.name)),
+    )
+    .addOption(new Option('--order <order>', 'sort direction (default: asc)').choices(['asc', 'desc']))
+    .action((options: { env?: string; owner?: string; provider?: string; search?: string; sort?: string; order?: string }) =>
       withClient(async (client, globals) => {
         const secrets: Secret[] = [];
         let cursor: string | undefined;
         do {
-          const page = await client.listSecrets({ environment: options.env, owner: options.owner, limit: 500, ...(cursor && { cursor }) });
+          const filters = {
+            environment: options.env,
+            owner: options.owner,
+            provider: options.provider,
+            q: options.search,
+            sort: options.sort,
+            order: options.order,
+          };
+          const page = await client.listSecrets({ ...filters, limit: 500, ...(cursor && { cursor }) });
           secrets.push(...page.items);
           cursor = page.nextCursor ?? undefined;
         } while (cursor);

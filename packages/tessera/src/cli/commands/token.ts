@@ -3,6 +3,7 @@ import { tokenStates, type TokenState } from '../../core/token-state.js';
 import type { WithClient } from '../client.js';
 import { printDetails, printJson, printToken, printTokenList, shortTime } from '../output.js';
 import { collect, collectMetadata, durationOption } from '../settings.js';
+import { tokenSortFields } from '../../services/tokens.js';
 import type { Token } from '../../services/views.js';
 import { TesseraError } from '../../core/errors.js';
 
@@ -67,12 +68,17 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
 
   token
     .command('list')
-    .description('list tokens, newest first')
+    .description('list tokens, newest first unless --sort or --order is given')
     .option('--keyspace <name>', 'only this keyspace')
     .option('--owner <owner>', 'only this owner')
     .addOption(new Option('--state <state>', 'only this state').choices([...tokenStates]))
+    .option('--search <text>', 'only tokens with this text, ignoring case, in the name, owner, description, hint or id')
+    .addOption(
+      new Option('--sort <field>', 'sort by this field, ties by id; tokens without a value come last').choices(tokenSortFields.map((field) => field.name)),
+    )
+    .addOption(new Option('--order <order>', 'sort direction (default: asc with --sort, else newest first)').choices(['asc', 'desc']))
     .option('--limit <count>', 'at most this many', (value) => Number.parseInt(value, 10), 100)
-    .action((options: { keyspace?: string; owner?: string; state?: TokenState; limit: number }) =>
+    .action((options: { keyspace?: string; owner?: string; state?: TokenState; search?: string; sort?: string; order?: string; limit: number }) =>
       withClient(async (client, globals) => {
         const tokens: Token[] = [];
         let cursor: string | undefined;
@@ -81,6 +87,9 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
             keyspace: options.keyspace,
             owner: options.owner,
             state: options.state,
+            q: options.search,
+            sort: options.sort,
+            order: options.order,
             limit: Math.min(500, options.limit - tokens.length),
             cursor,
           });

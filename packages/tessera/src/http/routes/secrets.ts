@@ -6,14 +6,16 @@ import {
   createSecret,
   getSecret,
   listSecrets,
+  providerPattern,
   removeSecret,
+  secretSortFields,
   updateSecret,
   type CreateSecretInput,
   type SecretListInput,
   type UpdateSecretInput,
 } from '../../services/secrets.js';
 import { actorOf, requireAdminToken } from '../auth.js';
-import { errorSchema, noNulPattern, pageQuerySchema } from '../schemas.js';
+import { errorSchema, noNulPattern, sortedPageQuerySchema } from '../schemas.js';
 import {
   createSecretBodySchema,
   environmentSchema,
@@ -63,12 +65,23 @@ export function secretRoutes(app: FastifyInstance, context: ServiceContext): voi
       onRequest,
       schema: {
         tags,
-        summary: 'List secrets without their values (scope secrets:read)',
+        summary: 'List secrets without their values, oldest first unless sort or order is given (scope secrets:read)',
         security,
         querystring: {
           type: 'object',
           additionalProperties: false,
-          properties: { environment: environmentSchema, owner: { type: 'string', maxLength: 200, pattern: noNulPattern }, ...pageQuerySchema },
+          properties: {
+            environment: environmentSchema,
+            owner: { type: 'string', maxLength: 200, pattern: noNulPattern },
+            provider: { type: 'string', maxLength: 63, pattern: providerPattern.source, description: 'only secrets of this provider, matched exactly' },
+            q: {
+              type: 'string',
+              maxLength: 200,
+              pattern: noNulPattern,
+              description: 'text found, ignoring case, in the name, owner, provider, description or a tag',
+            },
+            ...sortedPageQuerySchema(secretSortFields),
+          },
         },
         response: {
           200: { type: 'object', properties: { items: { type: 'array', items: secretSchema }, nextCursor: { type: ['string', 'null'] } } },

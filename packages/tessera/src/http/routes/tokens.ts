@@ -2,7 +2,16 @@ import type { FastifyInstance } from 'fastify';
 import type { TokenState } from '../../core/token-state.js';
 import { tokenStates } from '../../core/token-state.js';
 import type { ServiceContext } from '../../services/context.js';
-import { changeTokenState, getToken, issueToken, listTokens, updateTokenDetails, type IssueTokenInput, type UpdateTokenInput } from '../../services/tokens.js';
+import {
+  changeTokenState,
+  getToken,
+  issueToken,
+  listTokens,
+  tokenSortFields,
+  updateTokenDetails,
+  type IssueTokenInput,
+  type UpdateTokenInput,
+} from '../../services/tokens.js';
 import { rotateToken, selfRotateToken, type RotateTokenInput } from '../../services/rotation.js';
 import { actorOf, holderOf, requireAdminToken, requireHolderToken } from '../auth.js';
 import {
@@ -13,9 +22,9 @@ import {
   keyspaceNameSchema,
   noNulPattern,
   pageOf,
-  pageQuerySchema,
   reasonBodySchema,
   rotateBodySchema,
+  sortedPageQuerySchema,
   updateTokenBodySchema,
 } from '../schemas.js';
 
@@ -23,8 +32,11 @@ interface TokenListQuery {
   keyspace?: string;
   owner?: string;
   state?: TokenState;
+  q?: string;
   search?: string;
   expiringWithinDays?: number;
+  sort?: string;
+  order?: 'asc' | 'desc';
   limit?: number;
   cursor?: string;
 }
@@ -59,17 +71,18 @@ export function tokenRoutes(app: FastifyInstance, context: ServiceContext): void
       onRequest,
       schema: {
         tags: ['tokens'],
-        summary: 'List tokens, newest first (scope tokens:read)',
+        summary: 'List tokens, newest first unless sort or order is given (scope tokens:read)',
         security,
         querystring: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            ...pageQuerySchema,
             keyspace: keyspaceNameSchema,
             owner: { type: 'string', maxLength: 200, pattern: noNulPattern },
             state: { type: 'string', enum: [...tokenStates] },
-            search: { type: 'string', maxLength: 200, pattern: noNulPattern, description: 'text found, ignoring case, in the name, owner, hint or id' },
+            ...sortedPageQuerySchema(tokenSortFields),
+            q: { type: 'string', maxLength: 200, pattern: noNulPattern, description: 'text found, ignoring case, in the name, owner, description, hint or id' },
+            search: { type: 'string', maxLength: 200, pattern: noNulPattern, description: 'the older name of q' },
             expiringWithinDays: {
               type: 'integer',
               minimum: 0,
