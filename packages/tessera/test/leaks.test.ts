@@ -126,6 +126,21 @@ describeEachDatabase('POST /v1/leaks', (target) => {
     expect(await verify(successor)).toBe('VALID');
   });
 
+  test('rotate ends a predecessor in grace', async () => {
+    const leaked = await issue({ keyspace: 'billing', scopes: [] });
+    const rotated = await server.request('POST', `/v1/tokens/${leaked.id}/rotate`, { body: { gracePeriodSeconds: 3600 } });
+    expect(rotated.status).toBe(201);
+    const successor = rememberSecret(rotated.body.secret as string);
+    expect(await verify(leaked.secret)).toBe('VALID');
+
+    const response = await server.request('POST', '/v1/leaks', { token: responderToken, body: { token: leaked.secret, where, response: 'rotate' } });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ live: true, action: 'revoked', state: 'revoked' });
+    expect(response.body.successor).toBeUndefined();
+    expect(await verify(leaked.secret)).toBe('REVOKED');
+    expect(await verify(successor)).toBe('VALID');
+  });
+
   test('alert records without a state change', async () => {
     const leaked = await issue({ keyspace: 'billing', scopes: [] });
     const response = await server.request('POST', '/v1/leaks', { token: reporterToken, body: { token: leaked.secret, where } });
@@ -262,5 +277,21 @@ describe('tessera scan --on-leak', () => {
     expect(JSON.parse(result.stdout).findings[0].registry).toMatchObject({ action: 'revoked', keyspace: 'billing' });
     const verify = await runCli([...remote, '--json', 'token', 'verify', '-'], { env, stdin: issued.secret });
     expect(JSON.parse(verify.stdout).code).toBe('REVOKED');
+
+    // A responder that may report but not revoke: each finding is still listed, each failure named, and the exit code is 2.
+    const reporter = JSON.parse(
+      (await runCli([...remote, '--json', 'token', 'create', '--keyspace', 'admin', '--name', 'reporter', '--scope', 'leaks:report'], { env })).stdout,
+    );
+    rememberSecret(reporter.secret);
+    const second = JSON.parse((await runCli([...remote, '--json', 'token', 'create', '--keyspace', 'billing', '--name', 'deploy'], { env })).stdout);
+    rememberSecret(second.secret);
+    const third = JSON.parse((await runCli([...remote, '--json', 'token', 'create', '--keyspace', 'billing', '--name', 'report'], { env })).stdout);
+    rememberSecret(third.secret);
+    const log = `a ${second.secret}\nb ${third.secret}\n`;
+    const failed = await runCli([...remote, 'scan', '--stdin', '--on-leak', 'revoke', '--json'], { env: { TESSERA_TOKEN: reporter.secret }, stdin: log });
+    expect(failed.code).toBe(2);
+    expect(JSON.parse(failed.stdout).findings).toHaveLength(2);
+    expect(failed.stderr.match(/error: --on-leak revoke failed for \(stdin\):\d+: .*tokens:write/g)).toHaveLength(2);
+    expect(failed.stdout + failed.stderr).not.toContain(second.secret.slice(5));
   });
 });

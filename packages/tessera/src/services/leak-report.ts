@@ -30,7 +30,11 @@ export interface LeakOutcome {
   state: TokenState | null;
   hint: string;
   response: LeakResponse;
-  /** `recorded`: a leaked event without a state change; `inactive`: the token no longer verified, so nothing was revoked or rotated. */
+  /**
+   * `recorded`: a leaked event without a state change; `inactive`: the token no longer verified, so
+   * nothing was revoked or rotated. `rotate` of a token already rotated, still in its grace period,
+   * revokes it, because its successor exists.
+   */
   action: 'none' | 'recorded' | 'revoked' | 'rotated' | 'inactive';
   /** With `rotate`: the successor, whose secret only the caller receives. */
   successor?: { id: string; hint: string; secret: string } | undefined;

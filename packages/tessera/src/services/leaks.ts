@@ -3,6 +3,7 @@ import { TesseraError } from '../core/errors.js';
 import { maskTokensInText, tokenHint } from '../core/token-format.js';
 import { effectiveState } from '../core/token-state.js';
 import type { Schema } from '../store/schema.js';
+import { findTokenById } from '../store/token-repository.js';
 import type { Actor } from './actor.js';
 import { auditedChange, type AuditRecord, type ChangeOutcome } from './audit-trail.js';
 import { isKeyspaceVisible, keyspaceVisibility, requirePermission } from './authorization.js';
@@ -71,6 +72,7 @@ export async function reportLeak(context: ServiceContext, actor: Actor, input: L
 
   const where = safeLocation(input.where);
   const tokenId = lookup.id;
+  const foundAt = `${where.path}${where.line ? `:${where.line}` : ''}`;
   const ending = input.response === 'revoke' || input.response === 'rotate';
   if (ending) await requirePermission(context, actor, { scope: 'tokens:write', keyspace: lookup.keyspaceName, action: `token.${input.response}` });
   if (!ending) outcome.action = 'recorded';
@@ -79,11 +81,19 @@ export async function reportLeak(context: ServiceContext, actor: Actor, input: L
 
   async function respondWithin(transaction: Transaction<Schema>, now: number): Promise<(ChangeOutcome<Token | RotatedToken> & { audit: AuditRecord }) | null> {
     if (outcome.action === 'revoked') {
-      return changeStateWithin(context, transaction, now, tokenId, 'revoke', `leaked: found in ${where.path}${where.line ? `:${where.line}` : ''}`);
+      return changeStateWithin(context, transaction, now, tokenId, 'revoke', `leaked: found in ${foundAt}`);
+    }
+    if (outcome.action !== 'rotated') return null;
+
+    // A token that was already rotated is a predecessor in its grace period and its successor is
+    // out, so the rest of the rotation is to end it now.
+    const current = await findTokenById(transaction, tokenId);
+    if (current?.successor_id) {
+      outcome.action = 'revoked';
+      return changeStateWithin(context, transaction, now, tokenId, 'revoke', `leaked during its rotation grace period: found in ${foundAt}`);
     }
     // Rotation uses no grace period, because the old secret is public.
-    if (outcome.action === 'rotated') return rotateWithin(context, transaction, now, tokenId, { gracePeriodSeconds: 0 });
-    return null;
+    return rotateWithin(context, transaction, now, tokenId, { gracePeriodSeconds: 0 });
   }
 
   // The response and the token.leaked record commit together: a revoked token always has its leak

@@ -12,6 +12,12 @@ export { leakResponses, type LeakResponse };
 /** The registry's outcome for a finding, as reports show it: without a successor's secret. */
 export type RegistryStatus = Omit<LeakOutcome, 'successor'> & { successor?: { id: string; hint: string } };
 
+/** The registry's status of each Tessera token found, and how many responses failed. */
+export interface LeakResponses {
+  statuses: Map<ScanFinding, RegistryStatus>;
+  failed: number;
+}
+
 export interface LeakResponseOptions {
   response: LeakResponse | undefined;
   successorFile: string | undefined;
@@ -43,10 +49,11 @@ function toStatus(outcome: LeakOutcome): RegistryStatus {
  * Looks each Tessera token found up in the registry, once per token, and applies --on-leak. Only
  * the local registry or the --url server receive the token, which the server hashes to find it.
  */
-export async function respondToLeaks(findings: ScanFinding[], options: LeakResponseOptions): Promise<Map<ScanFinding, RegistryStatus>> {
+export async function respondToLeaks(findings: ScanFinding[], options: LeakResponseOptions): Promise<LeakResponses> {
   const statuses = new Map<ScanFinding, RegistryStatus>();
+  const responses: LeakResponses = { statuses, failed: 0 };
   const tokens = findings.filter((finding) => finding.ruleId === tesseraRule);
-  if (tokens.length === 0) return statuses;
+  if (tokens.length === 0) return responses;
 
   if (!hasRegistry(options.globals)) {
     if (options.response !== undefined) {
@@ -58,7 +65,7 @@ export async function respondToLeaks(findings: ScanFinding[], options: LeakRespo
         },
       );
     }
-    return statuses;
+    return responses;
   }
   if (options.response === 'rotate' && options.successorFile === undefined) {
     process.stderr.write(
@@ -73,7 +80,17 @@ export async function respondToLeaks(findings: ScanFinding[], options: LeakRespo
         let outcome = bySecret.get(finding.secret);
         if (outcome === undefined) {
           const where = { source: finding.source, path: finding.path, line: finding.line, ...(finding.commit ? { commit: finding.commit } : {}) };
-          outcome = await client.reportLeak({ token: finding.secret, where, response: options.response ?? 'none' });
+          try {
+            outcome = await client.reportLeak({ token: finding.secret, where, response: options.response ?? 'none' });
+          } catch (error) {
+            // One token the registry cannot act on must not hide the other findings or stop the responses to them.
+            if (options.response === undefined) throw error;
+            responses.failed += 1;
+            process.stderr.write(
+              `error: --on-leak ${options.response} failed for ${finding.path}:${finding.line}: ${redactTokens((error as Error).message)}\n`,
+            );
+            continue;
+          }
           bySecret.set(finding.secret, outcome);
           if (outcome.successor && options.successorFile !== undefined) await saveSuccessor(options.successorFile, outcome);
         }
@@ -84,5 +101,5 @@ export async function respondToLeaks(findings: ScanFinding[], options: LeakRespo
   // A plain lookup is extra information: when it fails, the findings are still reported.
   if (options.response !== undefined) await run();
   else await run().catch((error: unknown) => process.stderr.write(`note: registry lookup failed: ${redactTokens((error as Error).message)}\n`));
-  return statuses;
+  return responses;
 }

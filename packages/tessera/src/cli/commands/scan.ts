@@ -178,9 +178,10 @@ export function registerScanCommands(program: Command, globals: () => GlobalOpti
         return;
       }
 
-      const registry = options.lookup
+      const responses = options.lookup
         ? await respondToLeaks(report.findings, { response: options.onLeak, successorFile: options.successorFile, globals: global, withClient })
-        : new Map<ScanFinding, RegistryStatus>();
+        : { statuses: new Map<ScanFinding, RegistryStatus>(), failed: 0 };
+      const registry = responses.statuses;
 
       const format = global.json ? 'json' : options.format;
       if (format === 'json') {
@@ -194,7 +195,8 @@ export function registerScanCommands(program: Command, globals: () => GlobalOpti
         printHuman(report, registry);
       }
       if (format === 'human' || process.stderr.isTTY) printSummary(report);
-      // Exit code 1 means findings, as for every check command; 2 stays for usage and runtime errors.
+      // Exit code 1 means findings, as for every check command; 2 stays for usage and runtime errors, a failed leak response included.
+      if (responses.failed > 0) throw new ExitSignal(2);
       if (report.findings.length > 0) throw new ExitSignal(1);
     });
 }
