@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { tokenHint } from '../src/core/token-format.js';
 import { rememberSecret } from './support/artifacts.js';
 import { runCli } from './support/cli.js';
+import { randomBase62 } from './support/provider-tokens.js';
 import { databaseTargets } from './support/databases.js';
 import { startTestServer, type TestServer } from './support/fixtures.js';
 
@@ -30,6 +31,17 @@ test('percent-encoded token stays out of responses and logs', async () => {
   const body = secret.slice(secret.indexOf('_') + 1);
   expect(server.logLines().filter((line) => line.includes(body))).toEqual([]);
   expect(server.logLines().some((line) => line.includes(tokenHint(secret)))).toBe(true);
+});
+
+test('third-party key in a search is masked in logs', async () => {
+  const stripeKey = `sk_live_${randomBase62(24)}`;
+  const listed = await server.request('GET', `/v1/secrets?q=${stripeKey}&limit=5`);
+  expect(listed.status).toBe(200);
+
+  const requestLines = server.logLines().filter((line) => line.includes('/v1/secrets?q='));
+  expect(requestLines).toHaveLength(1);
+  expect(requestLines[0]).not.toContain(stripeKey.slice(8));
+  expect(requestLines[0]).toContain('&limit=5');
 });
 
 test('token run into following text is masked', async () => {
