@@ -57,6 +57,8 @@ describe('changes by another process [sqlite]', () => {
 
   // Last, because the new key version changes what the server can read.
   test('newer master key is logged with the fix', async () => {
+    const added = await server.request('POST', '/v1/secrets', { body: { name: 'LEDGER_KEY', environment: 'production', value: `ledger-${Date.now()}` } });
+    expect(added.status).toBe(201);
     const rotated = await runCli(['--data-dir', server.database.dataDir, 'keys', 'rotate', '--json']);
     expect(rotated.code).toBe(0);
     expect(JSON.parse(rotated.stdout).addedVersion).toBe(2);
@@ -66,5 +68,11 @@ describe('changes by another process [sqlite]', () => {
     while (!warned() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(warned()).toBe(true);
     expect(server.logLines().filter((line) => line.includes('newer master key version'))).toHaveLength(1);
+
+    // The secret is now wrapped under version 2, which this process has not loaded: the server, not the client, must change.
+    const revealed = await server.request('POST', '/v1/secrets/production/LEDGER_KEY/reveal', { body: {} });
+    expect(revealed.status).toBe(503);
+    expect(revealed.body.error.code).toBe('CONFIGURATION_INVALID');
+    expect(revealed.body.error.message).toContain('restart this process');
   });
 });

@@ -88,6 +88,20 @@ describeEachDatabase('retiring a rotated token', (target) => {
     expect((await server.request('GET', `/v1/tokens/${fresh.id}/retirement`)).status).toBe(409);
   });
 
+  test('attempt just before rotation not counted', async () => {
+    const early = await issue('early');
+    clock.advance(20_000);
+    await call('POST', '/v1/verify', { token: early.secret, ip: '127.0.0.7' });
+    clock.advance(10_000);
+    rememberSecret((await call('POST', `/v1/tokens/${early.id}/rotate`, {})).secret);
+
+    // The attempt shares the rotation's minute counter but came before the rotation.
+    const report = await call('GET', `/v1/tokens/${early.id}/retirement`);
+    expect(report.attemptsSinceRotation).toBe(0);
+    expect(report.stillInUse).toBe(false);
+    expect(report.canExtendGrace).toBe(false);
+  });
+
   test('attempts counted per source network', async () => {
     clock.advance(2 * hour);
     await call('POST', '/v1/verify', { token: predecessor.secret, ip: '127.0.1.5' });

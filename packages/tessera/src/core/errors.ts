@@ -29,7 +29,8 @@ const statusByCode: Record<ErrorCode, number> = {
   POLICY_VIOLATION: 422,
   NOT_INITIALISED: 409,
   ALREADY_INITIALISED: 409,
-  CONFIGURATION_INVALID: 400,
+  // The server's own configuration, such as a key file changed under a running process: the client can only retry later.
+  CONFIGURATION_INVALID: 503,
   UNAVAILABLE: 503,
   RATE_LIMITED: 429,
   // Stored data failed authentication: tampering or a wrong master key, never a client mistake.

@@ -24,7 +24,13 @@ export function isPermitted(actor: Actor, scope: AdminScope, keyspace?: string):
 
 /** Denies by default: throws FORBIDDEN, after auditing the denial, unless the actor is permitted. */
 export async function requirePermission(context: ServiceContext, actor: Actor, permission: Permission): Promise<void> {
-  if (isPermitted(actor, permission.scope, permission.keyspace)) return;
+  if (isPermitted(actor, permission.scope, permission.keyspace)) {
+    // The scope that granted the request counts as used: `admin` when the token lacks the named one.
+    if (actor.type === 'token' && actor.id !== null) {
+      context.usage.recordScope(actor.id, context.clock.now(), actor.scopes.includes(permission.scope) ? permission.scope : 'admin');
+    }
+    return;
+  }
 
   await recordAudit(context, actor, {
     action: permission.action,

@@ -76,12 +76,7 @@ export class UsageBuffer {
     if (use.code !== 'VALID' && use.ip !== null) this.addFailure(use, minute);
     if (use.tokenId === null) return;
 
-    const key = `${use.tokenId} ${minute}`;
-    let bucket = this.buckets.get(key);
-    if (bucket === undefined) {
-      bucket = { tokenId: use.tokenId, minute, codes: new Map(), addresses: new Map(), overflowNetworks: null, otherAddresses: 0, scopes: new Map() };
-      this.buckets.set(key, bucket);
-    }
+    const bucket = this.bucketFor(use.tokenId, minute);
     increment(bucket.codes, use.code);
 
     if (use.ip !== null) addAddress(bucket, use.ip);
@@ -90,6 +85,21 @@ export class UsageBuffer {
       for (const scope of use.scopes) increment(bucket.scopes, scope);
       this.lastUses.set(use.tokenId, { tokenId: use.tokenId, usedAt: use.at, ip: use.ip });
     }
+  }
+
+  /** Counts a scope an admin token was used for, without counting another request. */
+  addScope(tokenId: string, at: number, scope: string): void {
+    increment(this.bucketFor(tokenId, bucketStart('minute', at)).scopes, scope);
+  }
+
+  private bucketFor(tokenId: string, minute: number): MinuteBucket {
+    const key = `${tokenId} ${minute}`;
+    let bucket = this.buckets.get(key);
+    if (bucket === undefined) {
+      bucket = { tokenId, minute, codes: new Map(), addresses: new Map(), overflowNetworks: null, otherAddresses: 0, scopes: new Map() };
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
   }
 
   private addFailure(use: VerificationUse, minute: number): void {

@@ -82,13 +82,16 @@ export interface UsageSince {
 }
 
 /**
- * Sums a token's counters from the minute that contains `since`: minute rows up to the next full
- * hour, hour rows up to the next full day, then day rows. Each attempt is so counted once.
+ * Sums a token's counters from the first whole minute at or after `since`: minute rows up to the
+ * next full hour, hour rows up to the next full day, then day rows. Each attempt is so counted
+ * once. The rest of the minute that contains `since` is left out, because its counter cannot tell
+ * attempts before `since` from those after.
  * NOTE: minute and hour rows are deleted after their retention (2 and 35 days by default), so for
  * an older `since` the attempts in the rest of its hour or day are missing from the sums.
  */
 export async function sumUsageSince(executor: Executor, tokenId: string, since: number): Promise<UsageSince> {
-  const minuteStart = bucketStart('minute', since);
+  const containing = bucketStart('minute', since);
+  const minuteStart = containing === since ? since : containing + stepMilliseconds.minute;
   const nextHour = bucketStart('hour', since) + stepMilliseconds.hour;
   const nextDay = bucketStart('day', since) + stepMilliseconds.day;
 
