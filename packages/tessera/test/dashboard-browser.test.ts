@@ -47,9 +47,12 @@ describe('dashboard in Chromium', () => {
     server = await startTestServer(sqlite, { clock, name: 'dashboard-browser' });
     secrets.push(server.adminToken);
     const keyspace = await server.request('POST', '/v1/keyspaces', {
-      body: { name: 'billing', prefix: 'bill', scopes: ['invoices:read', 'invoices:write'], description: 'invoice API' },
+      body: { name: 'billing', prefix: 'bill', scopes: ['invoices:read', 'invoices:write', 'refunds:write'], description: 'invoice API' },
     });
     expect(keyspace.status).toBe(201);
+    // Without scopes of its own, so the create form falls back to a neutral scopes hint.
+    const unscoped = await server.request('POST', '/v1/keyspaces', { body: { name: 'sandbox', prefix: 'sbx' } });
+    expect(unscoped.status).toBe(201);
     readOnlyAdmin = await createAdminToken('read-only dashboard', { scopes: ['tokens:read', 'keyspaces:read'], neverExpires: true });
     shortLivedAdmin = await createAdminToken('short-lived dashboard', { scopes: ['admin'], expiresInSeconds: 60 });
 
@@ -106,10 +109,36 @@ describe('dashboard in Chromium', () => {
     // Create, and read the secret that is shown once.
     await page.getByRole('button', { name: 'Create token' }).click();
     const dialog = page.getByRole('dialog');
-    await dialog.getByLabel('Keyspace', { exact: true }).selectOption('billing');
+    const keyspaceField = dialog.getByLabel('Keyspace', { exact: true });
+    const scopesField = dialog.getByLabel(/^Scopes/);
+    const adminWarning = dialog.getByText('This issues an admin token for the Tessera API');
+
+    // `admin` comes first by name, but the form starts on the first other keyspace, with its own scopes as the hint.
+    await expect.poll(() => keyspaceField.inputValue()).toBe('billing');
+    expect(await keyspaceField.locator('option').first().textContent()).toBe('admin');
+    expect(await scopesField.getAttribute('placeholder')).toBe('invoices:read, invoices:write, refunds:write');
+    expect(await adminWarning.count()).toBe(0);
+
+    await keyspaceField.selectOption('sandbox');
+    expect(await scopesField.getAttribute('placeholder')).toBe('e.g. orders:read, orders:write');
+
+    // Choosing `admin` stays possible, with a warning and the admin keyspace's scopes as the hint.
+    const adminKeyspace = await server.request('GET', '/v1/keyspaces/admin');
+    expect(adminKeyspace.status).toBe(200);
+    const adminScopes = adminKeyspace.body.scopes as string[];
+    await keyspaceField.selectOption('admin');
+    await adminWarning.waitFor();
+    expect(await keyspaceField.getAttribute('aria-describedby')).toBe('create-admin-warning');
+    expect(await scopesField.getAttribute('placeholder')).toBe(adminScopes.length > 0 ? adminScopes.join(', ') : 'e.g. orders:read, orders:write');
+    await browser.screenshot('04a-create-admin-warning');
+
+    await keyspaceField.selectOption('billing');
+    await expect.poll(() => adminWarning.count()).toBe(0);
     await dialog.getByLabel('Name').fill('invoice sync');
     await dialog.getByLabel('Owner (optional)').fill('team-billing');
-    await dialog.getByLabel(/^Scopes/).fill('invoices:read');
+    await dialog.getByLabel(/^Description/).fill('pulls invoices into the ledger nightly');
+    await scopesField.fill('invoices:read');
+    await browser.screenshot('04b-create-token-form');
     await dialog.getByRole('button', { name: 'Create token' }).click();
     const secretValue = page.getByTestId('secret-value');
     await secretValue.waitFor();
@@ -124,6 +153,11 @@ describe('dashboard in Chromium', () => {
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
     const verified = await server.request('POST', '/v1/verify', { body: { token: secret } });
     expect(verified.body.code).toBe('VALID');
+    const stored = await server.request('GET', `/v1/tokens/${verified.body.tokenId}`);
+    expect(stored.body.keyspace).toBe('billing');
+    expect(stored.body.owner).toBe('team-billing');
+    expect(stored.body.description).toBe('pulls invoices into the ledger nightly');
+    expect(stored.body.scopes).toEqual(['invoices:read']);
 
     // Once dismissed, the secret is gone from the page.
     await page.getByRole('button', { name: 'I have stored it' }).click();

@@ -24,6 +24,8 @@ describe('dashboard secrets and access review in Chromium', () => {
   let stripeKey: string;
   let provider: MockProvider;
   let scripts: RotatorScripts;
+  /** The id and hint of the server's initial admin token, which creates most secrets here. */
+  let admin: { id: string; hint: string };
   /** Every admin token and secret value the browser was given or showed, searched for in storage, cookies and URLs after each step. */
   const secrets: string[] = [];
 
@@ -38,6 +40,9 @@ describe('dashboard secrets and access review in Chromium', () => {
   beforeAll(async () => {
     server = await startTestServer(sqlite, { clock, name: 'dashboard-secrets' });
     secrets.push(server.adminToken);
+    const me = await server.request('GET', '/v1/me');
+    expect(me.status).toBe(200);
+    admin = { id: me.body.id, hint: me.body.hint };
 
     const reader = await server.request('POST', '/v1/tokens', {
       body: { keyspace: 'admin', name: 'secret reader', owner: 'ops', scopes: ['tokens:read', 'secrets:read'], neverExpires: true },
@@ -111,6 +116,11 @@ describe('dashboard secrets and access review in Chromium', () => {
     await row.getByRole('link', { name: 'STRIPE_KEY' }).click();
     await page.getByRole('heading', { name: /STRIPE_KEY/, level: 1 }).waitFor();
     expect(await page.getByTestId('version-table').getByRole('row').count()).toBe(2);
+    // Creators are named by their hint, as in the audit trail, not by their token id.
+    const firstVersion = page.getByTestId('version-table').getByRole('row').nth(1);
+    expect(await firstVersion.textContent()).toContain(admin.hint);
+    expect(await firstVersion.textContent()).not.toContain(admin.id);
+    expect(await page.getByTestId('secret-details').textContent()).toContain(`by ${admin.hint}`);
     expect(await page.getByTestId('secret-details').textContent()).toContain('roll in the Stripe dashboard');
     expect(await page.content()).not.toContain(stripeKey);
     expect(await page.getByText(/writes a secret\.reveal entry to the audit log/).count()).toBe(1);
@@ -295,6 +305,9 @@ describe('dashboard secrets and access review in Chromium', () => {
     expect(await rows.count()).toBe(2);
     expect(await rows.nth(1).textContent()).toContain('current');
     expect(await rows.nth(1).textContent()).toContain('1 → 2');
+    expect(await history.getByRole('columnheader', { name: 'Started by' }).count()).toBe(1);
+    expect(await rows.nth(1).textContent()).toContain(admin.hint);
+    expect(await rows.nth(1).textContent()).not.toContain(admin.id);
     expect(await page.getByTestId('rotation-status').textContent()).toContain('exec');
     expect(await page.getByTestId('rotation-status').textContent()).toContain('current at');
 
@@ -320,6 +333,40 @@ describe('dashboard secrets and access review in Chromium', () => {
     await checkpoint('the rotation history and retirement panel');
   }, 60_000);
 
+  test('version creator named beyond the audit trail', async () => {
+    const deployer = await server.request('POST', '/v1/tokens', {
+      body: { keyspace: 'admin', name: 'deploy bot', owner: 'ops', scopes: ['secrets:write'], neverExpires: true },
+    });
+    expect(deployer.status).toBe(201);
+    secrets.push(rememberSecret(deployer.body.secret));
+    const deployValue = rememberSecret(`deploy-${randomBytes(16).toString('hex')}`);
+    secrets.push(deployValue);
+    const created = await server.request('POST', '/v1/secrets', {
+      token: deployer.body.secret,
+      body: { name: 'DEPLOY_KEY', environment: 'staging', value: deployValue, owner: 'deploy' },
+    });
+    expect(created.status).toBe(201);
+
+    // 50 later edits push the creation out of the 50 audit entries the page loads, so only the
+    // lookup by actor can name the creator.
+    for (let edit = 1; edit <= 50; edit += 1) {
+      const updated = await server.request('PATCH', '/v1/secrets/staging/DEPLOY_KEY', { body: { description: `edit ${edit}` } });
+      expect(updated.status).toBe(200);
+    }
+    const trail = await server.request('GET', `/v1/audit?targetId=${created.body.secret.id}&limit=50`);
+    expect(trail.body.items.some((entry: { actor: { id: string } }) => entry.actor.id === deployer.body.token.id)).toBe(false);
+
+    const page = browser.page;
+    await page.getByRole('link', { name: 'Secrets' }).click();
+    await page.getByTestId('secret-table').getByRole('link', { name: 'DEPLOY_KEY' }).click();
+    await page.getByRole('heading', { name: /DEPLOY_KEY/, level: 1 }).waitFor();
+    const version = page.getByTestId('version-table').getByRole('row').nth(1);
+    await expect.poll(() => version.textContent()).toContain(deployer.body.token.hint);
+    expect(await version.textContent()).not.toContain(deployer.body.token.id);
+    expect(await page.getByTestId('audit-table').textContent()).not.toContain(deployer.body.token.hint);
+    await checkpoint('a version creator outside the audit trail');
+  }, 60_000);
+
   test('token without secret scopes sees actions disabled', async () => {
     const page = browser.page;
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -337,6 +384,8 @@ describe('dashboard secrets and access review in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Edit' }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Remove' }).isDisabled()).toBe(true);
     expect(await page.locator('#secret-write-denied').textContent()).toContain("lacks the 'secrets:write' scope");
+    // Without audit:read no hint can be looked up, so the creator is shown by token id.
+    expect(await page.getByTestId('version-table').getByRole('row').nth(1).textContent()).toContain(admin.id);
     await browser.screenshot('secrets-08-read-only');
 
     await page.getByRole('link', { name: 'Secrets' }).click();

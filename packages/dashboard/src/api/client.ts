@@ -73,7 +73,14 @@ export interface ApiClient {
     cursor?: string;
   }): Promise<Page<Token>>;
   getToken(id: string): Promise<Token>;
-  createToken(body: { keyspace: string; name: string; owner?: string; scopes: string[]; expiresInSeconds?: number }): Promise<IssuedToken>;
+  createToken(body: {
+    keyspace: string;
+    name: string;
+    owner?: string;
+    description?: string;
+    scopes: string[];
+    expiresInSeconds?: number;
+  }): Promise<IssuedToken>;
   rotateToken(id: string, body: { gracePeriodSeconds?: number }): Promise<RotatedToken>;
   changeTokenState(id: string, change: 'revoke' | 'disable' | 'enable', reason?: string): Promise<Token>;
   listKeyspaces(): Promise<Page<Keyspace>>;

@@ -27,6 +27,8 @@ export type { RotationHistory, RotationView, SecretReader, SecretRetirementRepor
 export type UsageStep = TokenUsage['step'];
 // A plain list without imports, so bundling it brings nothing else of the server along.
 export { tokenStates };
+// A constant. Its module's other exports are mappers, which bundling leaves out.
+export { adminKeyspaceName } from 'tessera/dist/services/views.js';
 // Also a plain list; its module imports only the scope and state checks.
 export { verifyCodes } from 'tessera/dist/core/verification.js';
 

@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { ApiError, toApiError } from '../api/client.js';
 import { hasScope, missingScopeMessage } from '../api/permissions.js';
-import type { RotationHistory, SecretReader, SecretRetirementReport } from '../api/types.js';
+import type { AuditEntry, RotationHistory, SecretReader, SecretRetirementReport } from '../api/types.js';
+import { useActorNames } from '../actor-names.js';
 import { formatTime } from '../format.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
@@ -46,8 +47,8 @@ function describeUse(report: SecretRetirementReport): string {
   return `${previous} is still in use: ${reads}, and ${readers}.`;
 }
 
-/** Shows how a secret is rotated and its rotations, newest first. */
-export function RotationHistoryPanel({ history }: { history: RotationHistory }) {
+/** Shows how a secret is rotated and its rotations, newest first, naming who started each as `nameActor` does. */
+export function RotationHistoryPanel({ history, nameActor }: { history: RotationHistory; nameActor(id: string | null): string }) {
   const { status } = history;
   return (
     <>
@@ -71,6 +72,7 @@ export function RotationHistoryPanel({ history }: { history: RotationHistory }) 
                 <th scope="col">Versions</th>
                 <th scope="col">Error</th>
                 <th scope="col">Grace ends</th>
+                <th scope="col">Started by</th>
               </tr>
             </thead>
             <tbody>
@@ -81,6 +83,7 @@ export function RotationHistoryPanel({ history }: { history: RotationHistory }) 
                   <td>{rotation.toVersion === null ? `${rotation.fromVersion} (unchanged)` : `${rotation.fromVersion} → ${rotation.toVersion}`}</td>
                   <td>{rotation.error ?? '—'}</td>
                   <td>{formatTime(rotation.graceEndsAt)}</td>
+                  <td>{nameActor(rotation.startedBy)}</td>
                 </tr>
               ))}
             </tbody>
@@ -205,10 +208,15 @@ export function RetirementPanel({ secret, report, onExtended }: { secret: Secret
   );
 }
 
-/** Loads a secret's rotation history and, once a rotation made a new version current, its retirement report. */
-export function SecretRotations({ secret }: { secret: SecretRef }) {
+/**
+ * Loads a secret's rotation history and, once a rotation made a new version current, its
+ * retirement report. `auditEntries` (the secret's audit trail) supply the hints of the admin
+ * tokens that started rotations.
+ */
+export function SecretRotations({ secret, auditEntries }: { secret: SecretRef; auditEntries: readonly AuditEntry[] }) {
   const { api } = useSession();
   const history = usePolling(() => api.listSecretRotations(secret.environment, secret.name, { limit: historyRows }), [api, secret.environment, secret.name]);
+  const nameActor = useActorNames(history.data?.items.map((rotation) => rotation.startedBy) ?? [], auditEntries);
   // Any rotation may be followed by failed ones, so the report is read whenever there is one.
   const rotated = (history.data?.items.length ?? 0) > 0;
   const retirement = usePolling(async () => {
@@ -231,7 +239,7 @@ export function SecretRotations({ secret }: { secret: SecretRef }) {
     <>
       <h2>Rotation</h2>
       {history.error && <ApiErrorNotice error={history.error} action="Loading the rotation history" />}
-      {history.data && <RotationHistoryPanel history={history.data} />}
+      {history.data && <RotationHistoryPanel history={history.data} nameActor={nameActor} />}
 
       {retirement.data && (
         <>

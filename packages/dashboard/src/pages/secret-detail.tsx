@@ -13,6 +13,7 @@ import { describeExpiry, formatTime } from '../format.js';
 import { isStale, staleAfterDays } from '../secret-health.js';
 import { useSession } from '../session.js';
 import { usePolling } from '../use-polling.js';
+import { useActorNames } from '../actor-names.js';
 
 /** Shows a secret's metadata, versions, rotations and audit trail, and reveals, edits and removes it where the scopes allow. */
 export function SecretDetailPage() {
@@ -29,6 +30,8 @@ export function SecretDetailPage() {
   const detail = usePolling(() => api.getSecret(environment, name), [api, environment, name]);
   const secret = detail.data;
   const audit = usePolling(() => (secret ? api.listAudit({ targetId: secret.id, limit: 50 }) : Promise.resolve(null)), [api, secret?.id]);
+  const auditEntries = audit.data?.items ?? [];
+  const nameActor = useActorNames([secret?.createdBy ?? null, ...(secret?.versions.map((version) => version.createdBy) ?? [])], auditEntries);
 
   async function remove() {
     setBusy(true);
@@ -126,7 +129,7 @@ export function SecretDetailPage() {
             </dd>
             <dt>Created</dt>
             <dd>
-              {formatTime(secret.createdAt)} by {secret.createdBy ?? 'unknown'}
+              {formatTime(secret.createdAt)} by {nameActor(secret.createdBy)}
             </dd>
             <dt>Updated</dt>
             <dd>{formatTime(secret.updatedAt)}</dd>
@@ -151,7 +154,7 @@ export function SecretDetailPage() {
                       {version.version === secret.version && ' (current)'}
                     </td>
                     <td>{formatTime(version.createdAt)}</td>
-                    <td>{version.createdBy ?? 'unknown'}</td>
+                    <td>{nameActor(version.createdBy)}</td>
                     <td>{version.keyVersion}</td>
                   </tr>
                 ))}
@@ -159,7 +162,7 @@ export function SecretDetailPage() {
             </table>
           </div>
 
-          <SecretRotations secret={secret} />
+          <SecretRotations secret={secret} auditEntries={auditEntries} />
 
           <h2>Audit trail</h2>
           {audit.error && <ApiErrorNotice error={audit.error} action="Loading the audit trail" />}
