@@ -101,6 +101,9 @@ export class Pacer {
   }
 
   /** Moves the shared deadline by the pause that the work since `resumedAt` earned. */
+  // TODO: with PostgreSQL, requests that run while a page waits for a query are charged to the
+  // page. With verification running beside it, the benchmark's pass with 1,000 warnings due took
+  // 142 to 256 s instead of 9 to 22 s. Charging only the job's own time needs timing per query.
   private charge(resumedAt: number): void {
     const now = this.now();
     this.resumeAt = Math.max(this.resumeAt, now) + pauseAfter(now - resumedAt, this.busyShare);
