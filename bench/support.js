@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,13 +43,20 @@ export function machineInfo() {
     cpuModel: cpuModel(),
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
     node: process.version,
+    loadAverage: loadavg(),
   };
+}
+
+/** Formats the 1, 5 and 15-minute load averages, which tell how much other work shared the CPUs. */
+export function formatLoadAverage(averages = loadavg()) {
+  return averages.map((value) => value.toFixed(2)).join(', ');
 }
 
 export function printMachineInfo(title) {
   const info = machineInfo();
   console.log(`# ${title}`);
   console.log(`date ${info.date}, ${info.cpus} CPUs (${info.cpuModel}), ${info.memoryGiB} GiB memory, Node ${info.node}`);
+  console.log(`load average ${formatLoadAverage(info.loadAverage)} (1, 5, 15 minutes)`);
   console.log(`build ${distDir}`);
 }
 

@@ -10,6 +10,7 @@ import { watchExternalChanges } from '../services/external-changes.js';
 import { buildServer } from './server.js';
 import { defaultHost, defaultPort } from './defaults.js';
 import { defaultJobOptions, tesseraJobs, type JobOptions } from '../scheduler/jobs.js';
+import { validBusyShare } from '../scheduler/pacer.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 
 export interface StartOptions extends Omit<OpenOptions, 'create' | 'logger'> {
@@ -37,6 +38,10 @@ export { defaultHost, defaultPort };
 
 /** Opens (or creates) an installation and serves the API; the first start also creates the first admin token. */
 export async function startServer(options: StartOptions): Promise<RunningServer> {
+  // Checked before anything is opened, so a bad setting leaves no half-started node behind.
+  const jobOptions: JobOptions | null = options.scheduler === false ? null : { ...defaultJobOptions, ...options.scheduler };
+  if (jobOptions) validBusyShare(jobOptions.busyShare, 'scheduler.busyShare');
+
   const logger = options.logger ?? createLogger();
   const tessera = await Tessera.open({ ...options, create: true, logger, collectMetrics: true });
 
@@ -73,7 +78,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   tessera.context.usage.start();
   started = true;
   const externalChanges = watchExternalChanges(tessera.context, { databaseUrl: options.databaseUrl });
-  const scheduler = options.scheduler === false ? null : new Scheduler(tessera.context, tesseraJobs({ ...defaultJobOptions, ...options.scheduler }));
+  const scheduler = jobOptions && new Scheduler(tessera.context, tesseraJobs(jobOptions), { busyShare: jobOptions.busyShare });
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;

@@ -3,6 +3,7 @@ import { resumeRotations } from '../services/secret-rotation.js';
 import { rotateDueSecrets } from '../services/secret-rotation-schedule.js';
 import { runLifecyclePass, schedulerActor } from '../services/token-lifecycle.js';
 import { defaultDeliveryOptions, fanOutEvents, sendDueDeliveries, type DeliveryOptions } from '../services/webhook-dispatch.js';
+import { defaultBusyShare } from './pacer.js';
 import type { JobDefinition } from './scheduler.js';
 
 export interface JobOptions {
@@ -13,6 +14,11 @@ export interface JobOptions {
   /** Cron pattern of secret rotation: resuming rotations a crash interrupted, then rotating secrets due by policy. */
   rotationPattern: string;
   delivery: DeliveryOptions;
+  /**
+   * Highest fraction of real time that the jobs' paged work may keep the event loop busy, greater
+   * than 0 and at most 1. The jobs share the thread that verifies tokens, and 1 turns pacing off.
+   */
+  busyShare: number;
 }
 
 export const defaultJobOptions: JobOptions = {
@@ -20,12 +26,17 @@ export const defaultJobOptions: JobOptions = {
   dispatchPattern: '*/2 * * * * *',
   rotationPattern: '*/5 * * * * *',
   delivery: defaultDeliveryOptions,
+  busyShare: defaultBusyShare,
 };
 
-/** Returns the jobs that `tessera serve` runs. */
+/**
+ * Returns the jobs that `tessera serve` runs. The token pass, alerts and webhook fan-out page
+ * through rows with `pace` between pages. Deliveries and secret rotations do not: they mostly wait
+ * for receivers and rotator programs, and the pacer would count that wait as busy time.
+ */
 export function tesseraJobs(options: JobOptions = defaultJobOptions): JobDefinition[] {
   return [
-    { name: 'token-lifecycle', pattern: options.lifecyclePattern, run: (context) => runLifecyclePass(context) },
+    { name: 'token-lifecycle', pattern: options.lifecyclePattern, run: (context, pace) => runLifecyclePass(context, pace) },
     {
       name: 'secret-rotation',
       pattern: options.rotationPattern,
@@ -37,11 +48,13 @@ export function tesseraJobs(options: JobOptions = defaultJobOptions): JobDefinit
     {
       name: 'event-dispatch',
       pattern: options.dispatchPattern,
-      run: async (context) => ({
-        alerts: await raiseAlertsFromEvents(context),
-        queued: await fanOutEvents(context),
-        sent: await sendDueDeliveries(context, options.delivery),
-      }),
+      run: async (context, pace) => {
+        const alerts = await raiseAlertsFromEvents(context, pace);
+        const queued = await fanOutEvents(context, pace);
+        // Charges the last page of the fan-out. The deliveries after it are not paced.
+        await pace();
+        return { alerts, queued, sent: await sendDueDeliveries(context, options.delivery) };
+      },
     },
   ];
 }

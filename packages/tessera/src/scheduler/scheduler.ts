@@ -3,13 +3,20 @@ import { Cron } from 'croner';
 import type { ServiceContext } from '../services/context.js';
 import { claimJobRun, ensureJob, findJob, finishJobRun } from '../store/scheduler-repository.js';
 import { withJobLock } from './job-lock.js';
+import { defaultBusyShare, Pacer, type Pace } from './pacer.js';
 
 /** A periodic job: its name (the key of its stored state and lock), a cron pattern with seconds, and its work. */
 export interface JobDefinition {
   name: string;
   /** Six-field cron pattern (seconds first), evaluated in UTC. */
   pattern: string;
-  run: (context: ServiceContext) => Promise<unknown>;
+  /** The job's work; paged work calls `pace` before each page, so the scheduler keeps to its share of the event loop. */
+  run: (context: ServiceContext, pace: Pace) => Promise<unknown>;
+}
+
+export interface SchedulerOptions {
+  /** Highest fraction of real time that the jobs' paged work may keep the event loop busy (see pacer.ts). */
+  busyShare: number;
 }
 
 export type RunOutcome = 'ran' | 'not_due' | 'locked' | 'claimed_elsewhere' | 'failed';
@@ -25,11 +32,17 @@ export class Scheduler {
   /** Names this node in the job table, for operators who watch several nodes. */
   readonly runnerId = `node-${randomUUID().slice(0, 8)}`;
   private stopped = false;
+  /** Aborted by `stop`, which ends the pacer's pauses so that shutdown does not wait for them. */
+  private readonly stopping = new AbortController();
+  private readonly pacer: Pacer;
 
   constructor(
     private readonly context: ServiceContext,
     readonly jobs: readonly JobDefinition[],
-  ) {}
+    options: SchedulerOptions = { busyShare: defaultBusyShare },
+  ) {
+    this.pacer = new Pacer({ busyShare: options.busyShare, signal: this.stopping.signal });
+  }
 
   /** Starts the timers and catches up every job that fell due while no node was running. */
   start(): void {
@@ -78,7 +91,7 @@ export class Scheduler {
 
     let error: string | null = null;
     try {
-      const result = await job.run(this.context);
+      const result = await this.pacer.run((pace) => job.run(this.context, pace));
       this.context.logger.debug({ job: job.name, result }, 'scheduled job finished');
     } catch (caught) {
       error = caught instanceof Error ? caught.message.slice(0, 500) : String(caught);
@@ -91,6 +104,7 @@ export class Scheduler {
   /** Stops the timers and waits for runs in progress, so shutdown never cuts a job's transaction. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const timer of this.timers) timer.stop();
     await Promise.allSettled([...this.running.values()]);
   }

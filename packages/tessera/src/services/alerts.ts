@@ -3,6 +3,7 @@ import { TesseraError } from '../core/errors.js';
 import { alertSeverity, resolvingEventTypes, summariseEvent } from '../core/event-types.js';
 import { findAlert, findOpenAlert, findOpenAlertsAbout, insertAlert, listAlerts as listAlertRows, updateAlert } from '../store/alert-repository.js';
 import { listEventRows } from '../store/event-repository.js';
+import { yieldToEventLoop, type Pace } from '../scheduler/pacer.js';
 import { readCursor, writeCursor } from '../store/scheduler-repository.js';
 import type { AlertRow } from '../store/schema.js';
 import type { Actor } from './actor.js';
@@ -59,11 +60,13 @@ const eventsPerPass = 500;
 /**
  * Raises alerts from new outbox events and moves the stored cursor in the same transaction, so
  * each event is considered once. A repeated finding about a subject updates its open alert of the
- * same type. A rotation or revocation resolves the open alerts about its token.
+ * same type. A rotation or revocation resolves the open alerts about its token. Each page of
+ * events waits for `pace` first (see scheduler/pacer.ts).
  */
-export async function raiseAlertsFromEvents(context: ServiceContext): Promise<number> {
+export async function raiseAlertsFromEvents(context: ServiceContext, pace: Pace = yieldToEventLoop): Promise<number> {
   let raised = 0;
   for (;;) {
+    await pace();
     const outcome = await context.db.transaction().execute(async (transaction) => {
       const afterSeq = await readCursor(transaction, alertConsumer);
       const rows = await listEventRows(transaction, { afterSeq, limit: eventsPerPass });

@@ -8,6 +8,7 @@ import {
   findUnrotatedTokensCreatedBeforeWithoutNotice,
   findUsedTokensUnusedSince,
 } from '../store/lifecycle-repository.js';
+import { yieldToEventLoop, type Pace } from '../scheduler/pacer.js';
 import { findNotices, insertNotices } from '../store/scheduler-repository.js';
 import type { KeyspaceRow } from '../store/schema.js';
 import type { TokenWithKeyspace } from '../store/token-repository.js';
@@ -58,14 +59,6 @@ async function loadPolicyIndex(context: ServiceContext): Promise<PolicyIndex> {
   return { keyspaces, policyOf: (keyspaceId) => byId.get(keyspaceId)! };
 }
 
-/**
- * Lets queued requests run. With SQLite every query completes synchronously, so a pass that never
- * waits for the event loop would hold up verification requests until it ends. Single queries still block while they run.
- */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const chunks: T[][] = [];
   for (let start = 0; start < items.length; start += size) chunks.push(items.slice(start, start + size));
@@ -73,16 +66,19 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Reads tokens a page at a time, yielding to the event loop before each read, and hands each page
- * to `handle` before reading the next. `readPage` receives the last token of the previous page.
+ * Reads tokens a page at a time, calling `pace` before each read, and hands each page to `handle`
+ * before reading the next. `readPage` receives the last token of the previous page. With SQLite
+ * every query completes synchronously, so a pass that never waited would hold up verification
+ * requests until it ends. Single queries still block while they run.
  */
 async function forEachPage(
+  pace: Pace,
   readPage: (last: TokenWithKeyspace | undefined) => Promise<TokenWithKeyspace[]>,
   handle: (tokens: TokenWithKeyspace[]) => Promise<void>,
 ): Promise<void> {
   let last: TokenWithKeyspace | undefined;
   for (;;) {
-    await yieldToEventLoop();
+    await pace();
     const tokens = await readPage(last);
     if (tokens.length > 0) await handle(tokens);
     if (tokens.length < batchSize) return;
@@ -107,10 +103,10 @@ async function noticedKeys(context: ServiceContext, tokens: readonly TokenWithKe
  * Records notices with their events and audit entries, a batch per transaction. Each notice's first
  * key is checked again inside the transaction, so a notice is sent once even if two passes overlap.
  */
-async function commitNotices(context: ServiceContext, notices: readonly TokenNotice[], action: string): Promise<number> {
+async function commitNotices(context: ServiceContext, pace: Pace, notices: readonly TokenNotice[], action: string): Promise<number> {
   let sent = 0;
   for (const batch of chunk(notices, batchSize)) {
-    await yieldToEventLoop();
+    await pace();
     sent += await auditedChange(context, schedulerActor, async (transaction, now) => {
       const existing = new Set(
         (
@@ -147,7 +143,7 @@ function describeToken(token: TokenWithKeyspace): Record<string, unknown> {
  * Sends each expiry warning threshold once per token. When a pass finds several thresholds crossed
  * (the scheduler was down), it sends the nearest one only and records the others as passed.
  */
-export async function sendExpiryWarnings(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
+export async function sendExpiryWarnings(context: ServiceContext, pace: Pace, index: PolicyIndex, now: number): Promise<number> {
   // Keyspaces with the same thresholds share each query. Between two neighbouring thresholds the
   // nearest crossed one is fixed, so its notice can be filtered out in SQL.
   const keyspacesByThresholds = new Map<string, { thresholds: number[]; keyspaceIds: string[] }>();
@@ -166,6 +162,7 @@ export async function sendExpiryWarnings(context: ServiceContext, index: PolicyI
       const nearest = thresholds[band]!;
       const from = band + 1 < thresholds.length ? now + thresholds[band + 1]! * 1000 : now;
       await forEachPage(
+        pace,
         (last) =>
           findTokensExpiringBetweenWithoutNotice(context.db, {
             keyspaceIds,
@@ -186,7 +183,7 @@ export async function sendExpiryWarnings(context: ServiceContext, index: PolicyI
               data: { ...describeToken(token), daysLeft: Math.ceil(remaining / day), thresholdSeconds: nearest, expiresAt: isoOrNull(token.expires_at) },
             };
           });
-          sent += await commitNotices(context, notices, 'token.expiry_warning');
+          sent += await commitNotices(context, pace, notices, 'token.expiry_warning');
         },
       );
     }
@@ -195,10 +192,10 @@ export async function sendExpiryWarnings(context: ServiceContext, index: PolicyI
 }
 
 /** Stores the expired state of tokens whose expiry has passed and emits `token.expired` for each. */
-export async function markExpiredTokens(context: ServiceContext, now: number): Promise<number> {
+export async function markExpiredTokens(context: ServiceContext, pace: Pace, now: number): Promise<number> {
   let marked = 0;
   for (;;) {
-    await yieldToEventLoop();
+    await pace();
     const tokens = await findTokensPastExpiry(context.db, now, batchSize);
     if (tokens.length === 0) return marked;
 
@@ -222,7 +219,7 @@ export async function markExpiredTokens(context: ServiceContext, now: number): P
 }
 
 /** Reports tokens unused for their policy's stale-after period, once per period of disuse. */
-export async function detectStaleTokens(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
+export async function detectStaleTokens(context: ServiceContext, pace: Pace, index: PolicyIndex, now: number): Promise<number> {
   const periods = index.keyspaces.map((keyspace) => index.policyOf(keyspace.id).staleAfterSeconds).filter((seconds) => seconds !== null);
   if (periods.length === 0) return 0;
   const cutoff = now - Math.min(...periods) * 1000;
@@ -242,15 +239,17 @@ export async function detectStaleTokens(context: ServiceContext, index: PolicyIn
         data: { ...describeToken(token), lastUsedAt: isoOrNull(token.last_used_at), unusedDays: Math.floor((now - lastActivity) / day) },
       });
     }
-    sent += await commitNotices(context, notices, 'token.stale');
+    sent += await commitNotices(context, pace, notices, 'token.stale');
   };
 
   // Used and never used tokens are read apart, so each query walks one index range.
   await forEachPage(
+    pace,
     (last) => findUsedTokensUnusedSince(context.db, { now, cutoff, after: last ? { value: last.last_used_at!, id: last.id } : null, limit: batchSize }),
     reportStale,
   );
   await forEachPage(
+    pace,
     (last) => findNeverUsedTokensCreatedBefore(context.db, { now, cutoff, after: last ? { value: last.created_at, id: last.id } : null, limit: batchSize }),
     reportStale,
   );
@@ -268,7 +267,7 @@ function rotationOffsetMs(tokenId: string, spreadSeconds: number): number {
  * on its own, because no client would receive the new plaintext. The holder or its owner rotates on
  * the `token.rotation_due` event, and self-rotation lets a client do it unattended.
  */
-export async function reportRotationDue(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
+export async function reportRotationDue(context: ServiceContext, pace: Pace, index: PolicyIndex, now: number): Promise<number> {
   const governed = index.keyspaces.filter((keyspace) => index.policyOf(keyspace.id).rotateAfterSeconds !== null);
   if (governed.length === 0) return 0;
   const shortest = Math.min(...governed.map((keyspace) => index.policyOf(keyspace.id).rotateAfterSeconds!));
@@ -276,6 +275,7 @@ export async function reportRotationDue(context: ServiceContext, index: PolicyIn
 
   let sent = 0;
   await forEachPage(
+    pace,
     (last) =>
       findUnrotatedTokensCreatedBeforeWithoutNotice(context.db, {
         keyspaceIds: governed.map((keyspace) => keyspace.id),
@@ -297,14 +297,14 @@ export async function reportRotationDue(context: ServiceContext, index: PolicyIn
           data: { ...describeToken(token), createdAt: isoOrNull(token.created_at), dueAt: isoOrNull(dueAt) },
         });
       }
-      sent += await commitNotices(context, notices, 'token.rotation_due');
+      sent += await commitNotices(context, pace, notices, 'token.rotation_due');
     },
   );
   return sent;
 }
 
 /** Reports active tokens that break a rule of their keyspace's named policy, once per token and rule. */
-export async function reportPolicyViolations(context: ServiceContext, index: PolicyIndex, now: number): Promise<number> {
+export async function reportPolicyViolations(context: ServiceContext, pace: Pace, index: PolicyIndex, now: number): Promise<number> {
   // Only named policies can be stricter than what issuance enforced, and the admin keyspace is exempt from them.
   const governed = index.keyspaces.filter((keyspace) => {
     const source = index.policyOf(keyspace.id).source;
@@ -315,6 +315,7 @@ export async function reportPolicyViolations(context: ServiceContext, index: Pol
   for (const keyspace of governed) {
     const policy = index.policyOf(keyspace.id);
     await forEachPage(
+      pace,
       (last) => findActiveTokensInKeyspace(context.db, { keyspaceId: keyspace.id, now, afterId: last?.id ?? null, limit: batchSize }),
       async (tokens) => {
         // A token can break several rules, each with its own notice, so the recorded notices are read per page rather than filtered in SQL.
@@ -333,22 +334,29 @@ export async function reportPolicyViolations(context: ServiceContext, index: Pol
             notices.push({ token, keys: [`violation:${rule}`], type: 'policy.violation', data: { ...describeToken(token), rule, detail } });
           }
         }
-        sent += await commitNotices(context, notices, 'policy.violation');
+        sent += await commitNotices(context, pace, notices, 'policy.violation');
       },
     );
   }
   return sent;
 }
 
-/** Runs every token check once; each is idempotent, so a run after downtime catches up instead of repeating. */
-export async function runLifecyclePass(context: ServiceContext): Promise<LifecycleSummary> {
+/**
+ * Runs every token check once; each is idempotent, so a run after downtime catches up instead of
+ * repeating. Every read and commit of a page waits for `pace` first: the scheduler's pacer in
+ * `serve`, and only a yield to the event loop when called directly.
+ */
+export async function runLifecyclePass(context: ServiceContext, pace: Pace = yieldToEventLoop): Promise<LifecycleSummary> {
   const now = context.clock.now();
   const index = await loadPolicyIndex(context);
-  return {
-    expiryWarnings: await sendExpiryWarnings(context, index, now),
-    expired: await markExpiredTokens(context, now),
-    stale: await detectStaleTokens(context, index, now),
-    rotationDue: await reportRotationDue(context, index, now),
-    policyViolations: await reportPolicyViolations(context, index, now),
+  const summary: LifecycleSummary = {
+    expiryWarnings: await sendExpiryWarnings(context, pace, index, now),
+    expired: await markExpiredTokens(context, pace, now),
+    stale: await detectStaleTokens(context, pace, index, now),
+    rotationDue: await reportRotationDue(context, pace, index, now),
+    policyViolations: await reportPolicyViolations(context, pace, index, now),
   };
+  // Charges the last page, so that passes run back to back keep to the share as well.
+  await pace();
+  return summary;
 }

@@ -5,6 +5,7 @@ import { matchesEventType, summariseEvent } from '../core/event-types.js';
 import { openSecret } from '../core/secret-box.js';
 import { signWebhook } from '../core/webhook-signature.js';
 import { listEventRows } from '../store/event-repository.js';
+import { yieldToEventLoop, type Pace } from '../scheduler/pacer.js';
 import { readCursor, writeCursor } from '../store/scheduler-repository.js';
 import type { WebhookDeliveryRow, WebhookRow } from '../store/schema.js';
 import { findDueDeliveries, insertDeliveries, listWebhooks, updateDelivery } from '../store/webhook-repository.js';
@@ -28,11 +29,13 @@ const eventsPerFanOut = 500;
 /**
  * Turns new outbox events into pending deliveries, one per subscribed endpoint, and moves the
  * stored cursor in the same transaction. So an event is queued once per endpoint, even across
- * restarts, and the unique (endpoint, event) pair keeps it so if two passes ever overlap.
+ * restarts, and the unique (endpoint, event) pair keeps it so if two passes ever overlap. Each
+ * page of events waits for `pace` first (see scheduler/pacer.ts).
  */
-export async function fanOutEvents(context: ServiceContext): Promise<number> {
+export async function fanOutEvents(context: ServiceContext, pace: Pace = yieldToEventLoop): Promise<number> {
   let queued = 0;
   for (;;) {
+    await pace();
     const batch = await context.db.transaction().execute(async (transaction) => {
       const afterSeq = await readCursor(transaction, fanOutConsumer);
       const events = await listEventRows(transaction, { afterSeq, limit: eventsPerFanOut });

@@ -66,7 +66,10 @@ export interface TestServer extends RunningServer {
 
 /**
  * Starts a real server on a loopback port over a fresh database. Its scheduler runs only when the
- * test passes `scheduler`, so that no background job changes what other tests compare.
+ * test passes `scheduler`, so that no background job changes what other tests compare. Its jobs
+ * are unpaced (busy share 1) unless the test sets `busyShare`: these tests drive the jobs with a
+ * fake clock, and pauses on the real clock would only slow them down. scheduler-pacing.test.ts
+ * covers the pacer, and tests that spawn `tessera serve` run it with the default share.
  */
 export async function startTestServer(
   target: DatabaseTarget,
@@ -81,7 +84,7 @@ export async function startTestServer(
     port: 0,
     logger,
     clock: options.clock,
-    scheduler: options.scheduler ?? false,
+    scheduler: options.scheduler ? { busyShare: 1, ...options.scheduler } : false,
   });
   const adminToken = server.initialAdminToken ?? '';
   if (adminToken) rememberSecret(adminToken);

@@ -1,11 +1,21 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { defaultRetention, defaultUsageFlushIntervalMilliseconds, type UsageRetention } from '../../core/usage-buckets.js';
 import { defaultHost, defaultPort } from '../../http/defaults.js';
+import { defaultBusyShare, isBusyShare } from '../../scheduler/pacer.js';
 import { durationOption, portOption, resolveDataDir, type GlobalOptions } from '../settings.js';
 import { printJson } from '../output.js';
 
 // The database, server and logger modules load only when these commands run, so that commands
 // such as `tessera scan --staged` in a pre-commit hook start quickly.
+
+interface ServeOptions {
+  host: string;
+  port: number;
+  usageFlushInterval: number;
+  usageRetention: UsageRetention;
+  scheduler: boolean;
+  schedulerBusyShare: number;
+}
 
 export function registerServerCommands(program: Command, globals: () => GlobalOptions): void {
   program
@@ -54,7 +64,16 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         .default(defaultRetention, '2:35:400'),
     )
     .option('--no-scheduler', 'run no scheduled jobs on this node, e.g. on nodes that only verify while other nodes run the jobs')
-    .action(async (commandOptions: { host: string; port: number; usageFlushInterval: number; usageRetention: UsageRetention; scheduler: boolean }) => {
+    .addOption(
+      new Option(
+        '--scheduler-busy-share <fraction>',
+        'highest fraction of real time that scheduled jobs keep the event loop busy, greater than 0 and at most 1; they pause between pages to keep to it',
+      )
+        .env('TESSERA_SCHEDULER_BUSY_SHARE')
+        .argParser(busyShareOption)
+        .default(defaultBusyShare, '0.05'),
+    )
+    .action(async (commandOptions: ServeOptions) => {
       const options = globals();
       const { createLogger } = await import('../../services/logger.js');
       const { startServer } = await import('../../http/start.js');
@@ -69,7 +88,7 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
         redisUrl: process.env['REDIS_URL'],
         redisKeyPrefix: process.env['TESSERA_REDIS_PREFIX'],
         usage: { flushIntervalMilliseconds: Math.max(1, commandOptions.usageFlushInterval) * 1000, retention: commandOptions.usageRetention },
-        ...(!commandOptions.scheduler && { scheduler: false as const }),
+        scheduler: commandOptions.scheduler && { busyShare: commandOptions.schedulerBusyShare },
       });
 
       // The first admin token goes to standard error, never through the logger, so no log line contains it.
@@ -92,6 +111,12 @@ export function registerServerCommands(program: Command, globals: () => GlobalOp
       });
       logger.flush();
     });
+}
+
+function busyShareOption(value: string): number {
+  const share = value.trim() === '' ? Number.NaN : Number(value);
+  if (!isBusyShare(share)) throw new InvalidArgumentError(`'${value}' is not a fraction greater than 0 and at most 1; use e.g. 0.05 for 5%`);
+  return share;
 }
 
 function retentionOption(value: string): UsageRetention {
