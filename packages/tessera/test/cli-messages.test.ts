@@ -44,6 +44,24 @@ describe('messages a new user meets', () => {
     expect(result.stderr).toContain('--expires-in (expiresInSeconds): the keyspace policy allows a lifetime of at most 90d');
   });
 
+  test('extend-grace error names --by', async () => {
+    const issued = await server.request('POST', '/v1/tokens', { body: { keyspace: 'billing', name: 'nightly export', expiresInSeconds: 86400 } });
+    expect(issued.status).toBe(201);
+    const oldSecret = rememberSecret(issued.body.secret);
+    const rotated = await server.request('POST', `/v1/tokens/${issued.body.token.id}/rotate`, { body: {} });
+    expect(rotated.status).toBe(201);
+    rememberSecret(rotated.body.secret);
+    // Presented after the rotation, so the request gets as far as the length check.
+    const verified = await server.request('POST', '/v1/verify', { body: { token: oldSecret } });
+    expect(verified.body.code).toBe('VALID');
+
+    const result = await runCli(['--url', server.url, 'token', 'extend-grace', issued.body.token.id, '--by', '30d'], {
+      env: { TESSERA_TOKEN: server.adminToken },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--by (extendBySeconds): one extension may add at most the policy's grace period");
+  });
+
   test('url without scheme is explained', async () => {
     const result = await runCli(['--url', server.url.replace('http://', ''), 'token', 'list'], { env: { TESSERA_TOKEN: server.adminToken } });
     expect(result.code).toBe(2);

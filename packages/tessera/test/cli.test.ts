@@ -91,6 +91,21 @@ describe('tessera init', () => {
     expect(readFileSync(join(dataDir, 'master.key'), 'utf8')).toBe(keyBefore);
   });
 
+  test('second init --json prints one document', async () => {
+    const dataDir = newDataDir();
+    const first = await runCli(['init', '--data-dir', dataDir, '--json']);
+    const adminToken = rememberSecret(JSON.parse(first.stdout).adminToken as string);
+
+    const second = await runCli(['init', '--data-dir', dataDir, '--json']);
+
+    expectRuntimeError(second, 'tessera: Tessera is already initialised');
+    // The same form as every command's errors in JSON mode: one error document on standard output, the message on standard error.
+    const parsed = JSON.parse(second.stdout);
+    expect(parsed.error.code).toBe('ALREADY_INITIALISED');
+    expect(parsed.error.message).toContain('Tessera is already initialised');
+    expect(second.stdout).not.toContain(adminToken);
+  });
+
   test('TESSERA_DATA_DIR replaces --data-dir', async () => {
     const dataDir = newDataDir();
     const env = { TESSERA_DATA_DIR: dataDir };

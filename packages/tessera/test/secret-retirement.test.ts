@@ -301,4 +301,55 @@ describeEachDatabase('secret rotation history and retirement', (target) => {
     expect(never.code).not.toBe(0);
     expect(never.stderr).toContain('has not been rotated');
   });
+
+  test('CLI rotate prints short times', async () => {
+    await addRotatedSecret('SEARCH_KEY');
+    const env = { TESSERA_URL: server.url, TESSERA_TOKEN: server.adminToken };
+    const rotated = await runCli(['secret', 'rotate', 'SEARCH_KEY', '--env', 'production'], { env });
+
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const graceEnd = new Date(clock.now() + day).toISOString();
+    const shortGraceEnd = `${graceEnd.slice(0, 10)} ${graceEnd.slice(11, 16)}Z`;
+    expect(rotated.stdout).toMatch(new RegExp(`previous until\\s*│\\s*${shortGraceEnd}\\s*│`));
+    expect(rotated.stdout).not.toContain(graceEnd);
+  });
+
+  test('CLI failed rotate prints one document', async () => {
+    await addRotatedSecret('MAILER_KEY', 'fail');
+    const env = { TESSERA_URL: server.url, TESSERA_TOKEN: server.adminToken };
+    const json = await runCli(['--json', 'secret', 'rotate', 'MAILER_KEY', '--env', 'production'], { env });
+
+    expect(json.code).toBe(2);
+    // JSON.parse throws on a second document after the first.
+    const rotation = JSON.parse(json.stdout);
+    expect(rotation.state).toBe('failed');
+    expect(rotation.error).toEqual(expect.any(String));
+    expect(rotation.toVersion).toBeNull();
+    expect(rotation).not.toHaveProperty('error.code');
+    expect(json.stderr).toContain('rotation of production/MAILER_KEY failed; the current value is unchanged');
+
+    const table = await runCli(['secret', 'rotate', 'MAILER_KEY', '--env', 'production'], { env });
+    expect(table.code).toBe(2);
+    expect(table.stdout).toMatch(/state\s*│\s*failed/);
+    expect(table.stderr).toContain('rotation of production/MAILER_KEY failed');
+  });
+
+  test('CLI retirement wording and grace flag', async () => {
+    const env = { TESSERA_URL: server.url, TESSERA_TOKEN: server.adminToken };
+    await call('POST', '/v1/secrets/production/SEARCH_KEY/reveal', { version: 1 }, readers.second);
+
+    const report = await runCli(['secret', 'retirement', 'SEARCH_KEY', '--env', 'production'], { env });
+    expect(report.code, report.stderr).toBe(1);
+    expect(report.stdout).toMatch(/previous read\s*│\s*1 time since the rotation\s*│/);
+
+    // The rotator's grace period is 1d, so one extension of 2d is too long.
+    const tooLong = await runCli(['secret', 'retirement', 'SEARCH_KEY', '--env', 'production', '--extend-grace', '2d'], { env });
+    expect(tooLong.code).toBe(2);
+    expect(tooLong.stderr).toContain("--extend-grace (extendBySeconds): one extension may add at most the rotator's grace period (1d)");
+    expect(tooLong.stderr).not.toContain('--by');
+
+    const extended = await runCli(['secret', 'retirement', 'SEARCH_KEY', '--env', 'production', '--extend-grace', '12h'], { env });
+    expect(extended.code, extended.stderr).toBe(0);
+    expect(extended.stdout).toMatch(/previous read\s*│\s*1 time since the rotation/);
+  });
 });

@@ -25,36 +25,44 @@ import { defaultDataDir, resolveDataDir, type GlobalOptions } from './settings.j
 /** Exit codes: 0 success, 1 findings (a token not valid, a broken audit chain), 2 usage or runtime error. */
 export const exitCodes = { success: 0, findings: 1, error: 2 } as const;
 
-// API field names in messages, and the CLI options a person typed for them.
-const optionsByField: Record<string, string> = {
-  expiresInSeconds: '--expires-in',
-  expiresAt: '--expires-at',
-  neverExpires: '--never-expires',
-  gracePeriodSeconds: '--grace-period',
-  maxLifetimeSeconds: '--max-lifetime',
-  scopes: '--scope',
-  adminKeyspaces: '--admin-keyspace',
-  keyspace: '--keyspace',
-  prefix: '--prefix',
-  owner: '--owner',
-  metadata: '--metadata',
-  reason: '--reason',
-  extendBySeconds: '--by',
-  file: '--file',
-  eventTypes: '--event',
+// API field names in messages, and the CLI options a person may have typed for them. Where two
+// commands set the same field with different options, the message names the one the command has.
+const optionsByField: Record<string, string[]> = {
+  expiresInSeconds: ['--expires-in'],
+  expiresAt: ['--expires-at'],
+  neverExpires: ['--never-expires'],
+  gracePeriodSeconds: ['--grace-period', '--grace'],
+  maxLifetimeSeconds: ['--max-lifetime'],
+  scopes: ['--scope'],
+  adminKeyspaces: ['--admin-keyspace'],
+  keyspace: ['--keyspace'],
+  prefix: ['--prefix'],
+  owner: ['--owner'],
+  metadata: ['--metadata'],
+  reason: ['--reason'],
+  extendBySeconds: ['--by', '--extend-grace'],
+  file: ['--file'],
+  eventTypes: ['--event'],
 };
 
+/** Returns the option of `command` that sets `field`, or the first known one when no command ran. */
+function optionForField(field: string, command: Command | undefined): string | undefined {
+  const candidates = optionsByField[field] ?? [];
+  if (!command) return candidates[0];
+  return candidates.find((flag) => command.options.some((option) => option.long === flag)) ?? candidates[0];
+}
+
 /** Names the CLI option in a message that starts with an API field, e.g. "body.expiresInSeconds: …". */
-export function withOptionName(message: string): string {
+export function withOptionName(message: string, command?: Command): string {
   const match = /^(?:body\.)?(?:policy\.)?([A-Za-z]+)(\[\d+\])?: /.exec(message);
-  const option = match ? optionsByField[match[1]!] : undefined;
+  const option = match ? optionForField(match[1]!, command) : undefined;
   return option ? `${option} (${match![0].slice(0, -2)}): ${message.slice(match![0].length)}` : message;
 }
 
-function reportError(error: unknown, json: boolean): void {
+function reportError(error: unknown, json: boolean, command: Command | undefined): void {
   const code = error instanceof TesseraError ? error.code : 'INTERNAL';
   // Local mode has no HTTP error handler in between, and a token typed into the wrong option would be echoed.
-  const message = redactTokens(withOptionName(error instanceof Error ? error.message : String(error)));
+  const message = redactTokens(withOptionName(error instanceof Error ? error.message : String(error), command));
   if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
   process.stderr.write(`tessera: ${message}\n`);
 }
@@ -77,6 +85,9 @@ async function openClient(options: GlobalOptions): Promise<TesseraClient> {
   return createLocalClient(tessera);
 }
 
+/** The subcommand whose action runs, recorded so that an error message can name that command's options. */
+const runningCommands = new WeakMap<Command, Command>();
+
 export function createProgram(): Command {
   const program = new Command('tessera')
     .description('Self-hosted API token management: issue, verify, rotate, revoke and audit tokens.')
@@ -87,7 +98,10 @@ export function createProgram(): Command {
     .addOption(new Option('--database-url <url>', 'PostgreSQL URL; without it the data directory holds a SQLite database').env('DATABASE_URL'))
     .option('--json', 'print JSON instead of tables', false)
     .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    .hook('preAction', (root, actionCommand) => {
+      runningCommands.set(root, actionCommand);
+    });
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
 
@@ -143,7 +157,7 @@ export async function runCli(argv: string[]): Promise<number> {
       // Help and version output end in a CommanderError with exit code 0; usage mistakes are errors.
       return error.exitCode === 0 ? exitCodes.success : exitCodes.error;
     }
-    reportError(error, program.opts<GlobalOptions>().json ?? false);
+    reportError(error, program.opts<GlobalOptions>().json ?? false, runningCommands.get(program));
     return exitCodes.error;
   }
 }

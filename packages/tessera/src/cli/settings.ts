@@ -23,6 +23,22 @@ export function durationOption(value: string): number {
   return seconds;
 }
 
+/** Parses a duration option that the API takes in whole days, such as 14d or 2w, into days. */
+export function wholeDaysOption(value: string): number {
+  const seconds = parseDuration(value);
+  // Rejects a bare number, because other duration options read it as seconds and `check --expiring-within` as days.
+  if (seconds === null || !/[dw]$/.test(value.trim()) || seconds / 86400 > 3650)
+    throw new InvalidArgumentError(`'${value}' is not a duration in whole days; use e.g. 14d or 2w, at most 3650d`);
+  return seconds / 86400;
+}
+
+/** Parses a count option such as --limit: a whole number from 1. */
+export function countOption(value: string): number {
+  const count = Number(value);
+  if (!Number.isInteger(count) || count < 1) throw new InvalidArgumentError(`'${value}' is not a count; use a whole number from 1`);
+  return count;
+}
+
 export function portOption(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`'${value}' is not a port; use a number from 0 to 65535`);

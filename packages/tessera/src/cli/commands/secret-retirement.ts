@@ -45,7 +45,7 @@ function printRetirement(report: SecretRetirementReport): void {
     ['versions', `${report.previousVersion} -> ${report.currentVersion}`],
     ['grace ends', shortTime(report.graceEndsAt)],
     ['still in use', report.stillInUse ? 'yes' : 'no'],
-    ['previous read', `${report.previousVersionReads.count} times since the rotation`],
+    ['previous read', `${report.previousVersionReads.count} ${report.previousVersionReads.count === 1 ? 'time' : 'times'} since the rotation`],
     ['can extend grace', report.canExtendGrace ? 'yes' : 'no'],
   ]);
   if (report.previousVersionReads.readers.length > 0) {
@@ -79,7 +79,7 @@ export function registerSecretRetirementCommands(secret: Command, withClient: Wi
     .requiredOption(...environmentOption)
     .option(
       '--extend-grace <duration>',
-      "extend the previous value's grace period by this much while it is still read, e.g. 2d (scope secrets:write)",
+      "extend the previous value's grace period by this much while it is still read, e.g. 12h, at most the rotator's grace period (scope secrets:write)",
       durationOption,
     )
     .action((name: string, options: { env: string; extendGrace?: number }) =>

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { TesseraError } from '../../core/errors.js';
 import type { WithClient } from '../client.js';
-import { printDetails, printJson } from '../output.js';
+import { printDetails, printJson, shortTime } from '../output.js';
 import { environmentOption } from './secret.js';
 
 /** Accepts a program path, or a JSON array of program and arguments, because no shell splits the words. */
@@ -73,10 +73,14 @@ export function registerSecretRotationCommands(secret: Command, withClient: With
             ['rotation', rotation.id],
             ['state', rotation.state],
             ['version', rotation.toVersion === null ? `${rotation.fromVersion} (unchanged)` : `${rotation.fromVersion} -> ${rotation.toVersion}`],
-            ['previous until', rotation.graceEndsAt],
+            ['previous until', shortTime(rotation.graceEndsAt)],
             ['error', rotation.error],
           ]);
-        if (rotation.state === 'failed') throw new TesseraError('UNAVAILABLE', `rotation of ${options.env}/${name} failed; the current value is unchanged`);
+        if (rotation.state !== 'failed') return 0;
+
+        // Not thrown: an error would add a second JSON document after the rotation, which carries the error already.
+        process.stderr.write(`tessera: rotation of ${options.env}/${name} failed; the current value is unchanged\n`);
+        return 2;
       }),
     );
 }

@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
-import { tokenStates, type TokenState } from '../../core/token-state.js';
+import { tokenStates } from '../../core/token-state.js';
 import type { WithClient } from '../client.js';
 import { printDetails, printJson, printToken, printTokenList, shortTime } from '../output.js';
-import { collect, collectMetadata, durationOption } from '../settings.js';
+import { collect, collectMetadata, countOption, durationOption, wholeDaysOption } from '../settings.js';
+import { listTokenPages, type TokenListOptions } from '../token-list.js';
 import { tokenSortFields } from '../../services/tokens.js';
 import type { Token } from '../../services/views.js';
 import { TesseraError } from '../../core/errors.js';
@@ -73,31 +74,24 @@ export function registerTokenCommands(program: Command, withClient: WithClient):
     .option('--owner <owner>', 'only this owner')
     .addOption(new Option('--state <state>', 'only this state').choices([...tokenStates]))
     .option('--search <text>', 'only tokens with this text, ignoring case, in the name, owner, description, hint or id')
+    .option(
+      '--expiring-within <duration>',
+      'only tokens whose expiry has passed or falls within this time from now, in whole days, e.g. 14d or 2w; with --state active, upcoming expiries only',
+      wholeDaysOption,
+    )
     .addOption(
       new Option('--sort <field>', 'sort by this field, ties by id; tokens without a value come last').choices(tokenSortFields.map((field) => field.name)),
     )
     .addOption(new Option('--order <order>', 'sort direction (default: asc with --sort, else newest first)').choices(['asc', 'desc']))
-    .option('--limit <count>', 'at most this many', (value) => Number.parseInt(value, 10), 100)
-    .action((options: { keyspace?: string; owner?: string; state?: TokenState; search?: string; sort?: string; order?: string; limit: number }) =>
+    .option('--limit <count>', 'at most this many; more than 500 are read in several pages', countOption, 100)
+    .option('--cursor <cursor>', 'start after the tokens of an earlier run, from the cursor its note printed; give the same filters and sort')
+    .action((options: TokenListOptions) =>
       withClient(async (client, globals) => {
-        const tokens: Token[] = [];
-        let cursor: string | undefined;
-        do {
-          const page = await client.listTokens({
-            keyspace: options.keyspace,
-            owner: options.owner,
-            state: options.state,
-            q: options.search,
-            sort: options.sort,
-            order: options.order,
-            limit: Math.min(500, options.limit - tokens.length),
-            cursor,
-          });
-          tokens.push(...page.items);
-          cursor = page.nextCursor ?? undefined;
-        } while (cursor && tokens.length < options.limit);
+        const { tokens, nextCursor } = await listTokenPages(client, options);
         if (globals.json) printJson(tokens);
         else printTokenList(tokens);
+        // On standard error, so that the JSON on standard output stays the array it has always been.
+        if (nextCursor) process.stderr.write(`note: more tokens match; for the next ${options.limit}, run the same command with --cursor ${nextCursor}\n`);
       }),
     );
 
