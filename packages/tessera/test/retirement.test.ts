@@ -88,6 +88,14 @@ describeEachDatabase('retiring a rotated token', (target) => {
     expect((await server.request('GET', `/v1/tokens/${fresh.id}/retirement`)).status).toBe(409);
   });
 
+  test('successor id named as the wrong one', async () => {
+    const { successorId } = await call('GET', `/v1/tokens/${predecessor.id}/retirement`);
+    const response = await server.request('GET', `/v1/tokens/${successorId}/retirement`);
+    expect(response.status).toBe(409);
+    expect(response.body.error.message).toContain(`is the successor of '${predecessor.id}'`);
+    expect(response.body.error.message).toContain(`pass '${predecessor.id}' instead`);
+  });
+
   test('attempt just before rotation not counted', async () => {
     const early = await issue('early');
     clock.advance(20_000);

@@ -80,6 +80,12 @@ async function loadRotated(
 ): Promise<{ token: TokenWithKeyspace; rotatedAt: number; successorId: string }> {
   const token = await findTokenById(executor, id);
   if (!token) throw new TesseraError('NOT_FOUND', `token '${id.slice(0, 80)}' does not exist; list tokens to find its id`, { field: 'id' });
+  if (token.successor_id === null && token.predecessor_id !== null) {
+    throw new TesseraError(
+      'CONFLICT',
+      `token '${id}' is the successor of '${token.predecessor_id}'; the grace period belongs to the rotated token, so pass '${token.predecessor_id}' instead`,
+    );
+  }
   if (token.successor_id === null)
     throw new TesseraError('CONFLICT', `token '${id}' has not been rotated, so it has no predecessor grace period; rotate it first`);
   const successor = await findTokenById(executor, token.successor_id);
