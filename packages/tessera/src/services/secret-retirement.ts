@@ -120,7 +120,7 @@ async function buildReport(executor: Executor, secret: SecretRow, rotation: Secr
   };
 }
 
-/** Reports whether the value the latest rotation replaced is still read, by whom and from where, from the audit log's reveal entries. */
+/** Reports whether the value the latest rotation replaced is still read, which readers read it and from where, from the audit log's reveal entries. */
 export async function getSecretRetirement(context: ServiceContext, actor: Actor, environment: string, name: string): Promise<SecretRetirementReport> {
   await requirePermission(context, actor, { scope: 'secrets:read', action: 'secret.retirement' });
   const { secret, rotation } = await loadRotated(context.db, environment, name);

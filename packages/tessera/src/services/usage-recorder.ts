@@ -72,7 +72,7 @@ export class UsageRecorder {
     if (this.buffer.size >= this.options.maxPending) void this.flush();
   }
 
-  /** Records the scope a request of an admin token needed, so that `tessera check` sees the scope used. */
+  /** Records the scope a request of an admin token needed, so that `tessera check` finds the scope used. */
   recordScope(tokenId: string, at: number, scope: string): void {
     if (this.buffer.size >= this.options.maxPending * 2) return;
     this.buffer.addScope(tokenId, at, scope);

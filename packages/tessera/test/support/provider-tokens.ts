@@ -8,7 +8,7 @@ export function randomBase62(length: number): string {
 }
 
 /**
- * A fake of GitHub's or npm's token format: 30 random base62 characters after the prefix, then
+ * Returns a fake of GitHub's or npm's token format: 30 random base62 characters after the prefix, then
  * their CRC-32 in six base62 characters, so that the scanner's checksum check accepts it.
  */
 export function fakeChecksummedToken(prefix = 'ghp_'): string {
