@@ -46,6 +46,16 @@ describeEachDatabase('scopes used by admin tokens', (target) => {
     expect(await unusedScopesMessage('operator')).toBeUndefined();
   });
 
+  test('verify caller scope counts', async () => {
+    const service = await issueAdmin('checkout service', ['tokens:verify', 'tokens:read']);
+    const verified = await server.request('POST', '/v1/verify', { token: service.secret, body: { token: service.secret } });
+    expect(verified.status).toBe(200);
+
+    const message = await unusedScopesMessage('checkout service');
+    expect(message).toContain('never used: tokens:read;');
+    expect(message).not.toContain('tokens:verify');
+  });
+
   test('denied request counts no scope', async () => {
     const viewer = await issueAdmin('viewer', ['secrets:read']);
     expect((await server.request('GET', '/v1/tokens', { token: viewer.secret })).status).toBe(403);

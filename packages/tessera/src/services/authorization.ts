@@ -22,13 +22,19 @@ export function isPermitted(actor: Actor, scope: AdminScope, keyspace?: string):
   return keyspace === undefined || actor.keyspaces === null || actor.keyspaces.includes(keyspace);
 }
 
+/**
+ * Counts the scope that permitted an admin token's request as used, so `tessera check` does not
+ * report it: `admin` when the token lacks the named scope. Call it only after the request is permitted.
+ */
+export function recordScopeUse(context: ServiceContext, actor: Actor, scope: string): void {
+  if (actor.type !== 'token' || actor.id === null) return;
+  context.usage.recordScope(actor.id, context.clock.now(), actor.scopes.includes(scope) ? scope : 'admin');
+}
+
 /** Denies by default: throws FORBIDDEN, after auditing the denial, unless the actor is permitted. */
 export async function requirePermission(context: ServiceContext, actor: Actor, permission: Permission): Promise<void> {
   if (isPermitted(actor, permission.scope, permission.keyspace)) {
-    // The scope that granted the request counts as used: `admin` when the token lacks the named one.
-    if (actor.type === 'token' && actor.id !== null) {
-      context.usage.recordScope(actor.id, context.clock.now(), actor.scopes.includes(permission.scope) ? permission.scope : 'admin');
-    }
+    recordScopeUse(context, actor, permission.scope);
     return;
   }
 

@@ -36,8 +36,8 @@ export interface PresentationSource {
 
 /**
  * Reads the last successful presentation kept on the token, and the attempts and source networks
- * from the usage counters. The counters start at the minute that contains `since`, so an attempt
- * earlier in the rotation's minute also counts.
+ * from the usage counters. The counters start at the first whole minute after `since`, so the
+ * rest of the rotation's minute is left out.
  */
 export const usageCountSource: PresentationSource = {
   async presentationsOf(executor, token, since) {

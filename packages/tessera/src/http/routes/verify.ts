@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../../services/context.js';
 import { verifyTokenNow, type VerifyRequest } from '../../services/verifier.js';
-import { isPermitted, keyspaceVisibility, requirePermission } from '../../services/authorization.js';
+import { isPermitted, keyspaceVisibility, recordScopeUse, requirePermission } from '../../services/authorization.js';
 import { actorOf, requireAdminToken } from '../auth.js';
 import { errorSchema, verifyBodySchema, verifyResultSchema } from '../schemas.js';
 
@@ -29,6 +29,7 @@ export function verifyRoutes(app: FastifyInstance, context: ServiceContext): voi
         );
       }
 
+      recordScopeUse(context, actor, 'tokens:verify');
       const started = performance.now();
       const result = verifyTokenNow(context, request.body, keyspaceVisibility(actor));
       if (!(result instanceof Promise)) {
